@@ -1,0 +1,1 @@
+"""The people-facing pages: HTMX views, review queues, dashboards."""

@@ -1,0 +1,11 @@
+"""Page URLs: login/logout, then each area's module of views."""
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from annotate.views import home
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(template_name="annotate/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *home.urlpatterns,
+]

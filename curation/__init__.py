@@ -1,0 +1,1 @@
+"""The FineCurate domain: sources, samples, images, subsets, mappings, jobs, reviews, decisions, exports."""

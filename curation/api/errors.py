@@ -1,0 +1,43 @@
+"""Every API error in one shape: {"error": {"code": ..., "message": ..., "detail": ...}}."""
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApiError(exceptions.APIException):
+    """An error a service raises for the API to report with a stable code."""
+
+    def __init__(self, *, code: str, message: str, status_code: int = status.HTTP_400_BAD_REQUEST, detail: Any = None):
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.extra = detail
+
+
+def error_body(*, code: str, message: str, detail: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "detail": detail}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ApiError):
+        response.data = error_body(code=exc.error_code, message=str(exc.detail), detail=exc.extra)
+    elif isinstance(exc, exceptions.ValidationError):
+        response.data = error_body(code="invalid", message="The request is not valid.", detail=exc.detail)
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "error"
+        response.data = error_body(code=code, message=str(exc.detail), detail=None)
+    return response

@@ -1,0 +1,26 @@
+"""Models of the curation domain, one module per concern; import them from here."""
+from curation.models.exports import Export, ExportFile
+from curation.models.jobs import Job, JobError
+from curation.models.mapping import Mapping
+from curation.models.review import Decision, ReviewItem, ReviewQueue
+from curation.models.samples import Benchmark, BenchmarkImage, Sample, SampleImage, Subset
+from curation.models.sources import Image, Source, SourceRow
+
+__all__ = [
+    "Benchmark",
+    "BenchmarkImage",
+    "Decision",
+    "Export",
+    "ExportFile",
+    "Image",
+    "Job",
+    "JobError",
+    "Mapping",
+    "ReviewItem",
+    "ReviewQueue",
+    "Sample",
+    "SampleImage",
+    "Source",
+    "SourceRow",
+    "Subset",
+]

@@ -1,0 +1,92 @@
+"""Jobs: every long step is a Celery task recorded here, so pages show progress and failures."""
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+
+class Job(models.Model):
+    class Kind(models.TextChoices):
+        INGEST = "ingest", "Ingest source"
+        SUGGEST_MAPPING = "suggest_mapping", "Suggest mapping"
+        APPLY_MAPPING = "apply_mapping", "Apply mapping"
+        BULK_DECIDE = "bulk_decide", "Bulk decision"
+        QUEUE_FILL = "queue_fill", "Fill review queue"
+        EXPORT = "export", "Export"
+        EMBED = "embed", "Embed images"
+        DEDUP = "dedup", "Find duplicates and leaks"
+        RATE = "rate", "Rate turns"
+        HARD_NEGATIVES = "hard_negatives", "Generate hard negatives"
+        PARSE_ACTIONS = "parse_actions", "Parse GUI actions"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    target_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    target_id = models.CharField(max_length=64, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    params = models.JSONField(default=dict, blank=True)
+    done = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(null=True, blank=True, help_text="Null while the total is not known yet.")
+    error_count = models.PositiveBigIntegerField(default=0, help_text="Rows rejected; the first ones are kept as JobError.")
+    message = models.TextField(blank=True, help_text="Why the job failed, in words for the page.")
+    result = models.JSONField(default=dict, blank=True)
+    celery_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "-created_at"], name="job_target_recent"),
+            models.Index(fields=["created_at"], condition=models.Q(state__in=["queued", "running"]), name="job_unfinished"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in self.FINISHED_STATES
+
+    @property
+    def percent(self) -> int | None:
+        if self.state == self.State.SUCCEEDED:
+            return 100
+        if not self.total:
+            return None
+        return min(100, int(100 * self.done / self.total))
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at or timezone.now()
+        return (end - self.started_at).total_seconds()
+
+
+class JobError(models.Model):
+    """A row a job rejected (with where and why), or a non-fatal problem it met."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="errors")
+    row_number = models.PositiveBigIntegerField(null=True, blank=True, help_text="0-based record number, if any.")
+    location = models.CharField(max_length=500, blank=True, help_text="e.g. 'line 17' or 'images/cat.jpg'.")
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"

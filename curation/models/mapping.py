@@ -1,0 +1,44 @@
+"""Versioned schema mappings from a source's raw rows to samples of a subset."""
+from django.conf import settings
+from django.db import models
+
+from curation.models.samples import Subset
+from curation.models.sources import Source
+
+
+class Mapping(models.Model):
+    """One version of how a source's rows become samples: suggested by a worker, decided by a curator."""
+
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", "Suggested"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Superseded"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="mappings")
+    version = models.PositiveIntegerField()
+    spec = models.JSONField(help_text="The declarative mapping spec (curation.mapping.spec).")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUGGESTED)
+    engine = models.CharField(max_length=200, blank=True, help_text="The suggester that proposed it, or empty if written by hand.")
+    confidence = models.FloatField(null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    subset = models.ForeignKey(Subset, null=True, blank=True, on_delete=models.SET_NULL, related_name="mappings")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.TextField(blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        permissions = [("decide_mapping", "Can accept, edit or reject mappings")]
+        ordering = ["source", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "version"], name="mapping_unique_version"),
+            models.UniqueConstraint(
+                fields=["source"], condition=models.Q(status="accepted"), name="mapping_one_accepted_per_source"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} v{self.version} ({self.status})"

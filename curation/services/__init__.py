@@ -1,0 +1,1 @@
+"""Services: every write of the domain, as typed functions with keyword-only arguments."""

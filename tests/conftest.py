@@ -1,0 +1,187 @@
+"""Shared fixtures: one user per role, clients signed in as each, a real Celery worker, a real browser.
+
+The suite runs on this machine's real PostgreSQL and Redis (the Makefile's `test` target sets
+DATABASE_URL and CELERY_BROKER_URL); nothing here mocks them.
+"""
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+ROLE_PASSWORD = "correct-horse-battery"  # noqa: S105  (test users only)
+
+
+def _make_user(username: str, role: str | None, **extra: object) -> User:
+    user = User.objects.create_user(username=username, password=ROLE_PASSWORD, **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def curator(db) -> User:
+    return _make_user("cora", "curator")
+
+
+@pytest.fixture
+def reviewer(db) -> User:
+    return _make_user("remy", "reviewer")
+
+
+@pytest.fixture
+def second_reviewer(db) -> User:
+    return _make_user("rita", "reviewer")
+
+
+@pytest.fixture
+def admin(db) -> User:
+    return _make_user("ada", "admin", is_staff=True)
+
+
+@pytest.fixture
+def nobody(db) -> User:
+    """Signed in but in no role group."""
+    return _make_user("nils", None)
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def curator_client(curator) -> Client:
+    return _client_for(curator)
+
+
+@pytest.fixture
+def reviewer_client(reviewer) -> Client:
+    return _client_for(reviewer)
+
+
+@pytest.fixture
+def admin_client_(admin) -> Client:
+    return _client_for(admin)
+
+
+@pytest.fixture
+def nobody_client(nobody) -> Client:
+    return _client_for(nobody)
+
+
+@pytest.fixture
+def role_clients(curator_client, reviewer_client, admin_client_, nobody_client, client) -> dict[str, Client]:
+    """Clients by role name, plus 'anonymous', for one-line permission-matrix tests."""
+    return {
+        "curator": curator_client,
+        "reviewer": reviewer_client,
+        "admin": admin_client_,
+        "nobody": nobody_client,
+        "anonymous": client,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings) -> None:
+    """Each test stores images and exports in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.FINECURATE_UPLOAD_DIR = settings.MEDIA_ROOT / "uploads"
+    settings.FINECURATE_DATA_ROOTS = [*settings.FINECURATE_DATA_ROOTS, tmp_path, settings.FINECURATE_UPLOAD_DIR]
+
+
+@pytest.fixture
+def celery_worker_real(transactional_db) -> Iterator[object]:
+    """A real Celery worker (in a thread of this process) consuming every queue of the real broker.
+
+    Tests using it need committed data, hence transactional_db.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.control.purge()
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        queues=["cpu", "gpu", "io"],
+        shutdown_timeout=30,
+    ) as worker:
+        yield worker
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _ensure_chromium() -> str:
+    if not shutil.which(CHROMIUM):
+        if os.geteuid() != 0:
+            pytest.fail("Debian chromium is missing: apt-get install -y chromium")
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser_instance() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright runs an event loop in this thread; Django's ORM calls in the test body are still synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    executable = _ensure_chromium()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser_instance) -> Iterator[object]:
+    context = browser_instance.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def login(page, live_server):
+    """Sign in through the real login form: login(user) -> page on the home screen."""
+
+    def _login(user: User):
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", ROLE_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    return _login
+
+
+def pytest_collection_modifyitems(config, items):
+    del config
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return
+    for item in items:
+        item.add_marker(pytest.mark.filterwarnings("ignore::RuntimeWarning"))

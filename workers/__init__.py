@@ -1,0 +1,1 @@
+"""Celery tasks (thin: each claims its Job, calls a service, records the outcome) and model engines."""

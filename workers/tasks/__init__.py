@@ -1,0 +1,1 @@
+"""All Celery tasks; one module per area, re-exported here so autodiscovery finds them."""
