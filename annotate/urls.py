@@ -2,10 +2,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from annotate.views import home
+from annotate.views import audit, dashboard, exports, home, mapping, review, sources, subsets
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="annotate/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     *home.urlpatterns,
+    *sources.urlpatterns,
+    *mapping.urlpatterns,
+    *review.urlpatterns,
+    *subsets.urlpatterns,
+    *exports.urlpatterns,
+    *audit.urlpatterns,
+    *dashboard.urlpatterns,
 ]

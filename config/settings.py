@@ -179,14 +179,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Queues: io (file reading and writing), cpu (rules, small models), gpu (embeddings, large models).
 CELERY_TASK_ROUTES = {
-    "workers.tasks.ingest_source": {"queue": "io"},
-    "workers.tasks.export_run": {"queue": "io"},
-    "workers.tasks.embed_*": {"queue": "gpu"},
+    "workers.tasks.ingest.*": {"queue": "io"},
+    "workers.tasks.exports.*": {"queue": "io"},
+    "workers.tasks.embed.*": {"queue": "gpu"},
 }
-CELERY_BEAT_SCHEDULE = {
-    "release-expired-review-leases": {"task": "workers.tasks.review_leases_release", "schedule": 60.0},
-    "delete-expired-exports": {"task": "workers.tasks.exports_expire", "schedule": 3600.0},
-}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {

@@ -1,7 +1,8 @@
 """Every API error in one shape: {"error": {"code": ..., "message": ..., "detail": ...}}."""
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response

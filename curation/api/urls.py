@@ -2,8 +2,14 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from curation.api import exports, review, sources, subsets
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *sources.urlpatterns,
+    *subsets.urlpatterns,
+    *exports.urlpatterns,
+    *review.urlpatterns,
 ]

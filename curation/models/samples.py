@@ -108,6 +108,9 @@ class SampleImage(models.Model):
         ordering = ["sample", "position"]
         constraints = [models.UniqueConstraint(fields=["sample", "position"], name="sampleimage_unique_position")]
 
+    def __str__(self) -> str:
+        return f"{self.sample_id}[{self.position}] = {self.image_id}"
+
 
 class Benchmark(models.Model):
     """A registered evaluation test set that training data must not leak into."""
@@ -135,3 +138,6 @@ class BenchmarkImage(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["benchmark", "image"], name="benchmarkimage_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.benchmark_id}: {self.image_id}"

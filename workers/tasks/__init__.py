@@ -1,1 +1,2 @@
-"""All Celery tasks; one module per area, re-exported here so autodiscovery finds them."""
+"""All Celery tasks; one module per area, imported here so autodiscovery registers them."""
+from workers.tasks import exports, ingest, mapping, review  # noqa: F401

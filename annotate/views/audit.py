@@ -1,0 +1,4 @@
+"""Pages: audit (not yet built)."""
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

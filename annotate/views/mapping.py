@@ -1,0 +1,4 @@
+"""Pages: mapping (not yet built)."""
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,4 @@
+"""API: sources (not yet built)."""
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
