@@ -1,0 +1,102 @@
+"""Images: validate bytes with Pillow, refuse decompression bombs, store once by sha256."""
+import hashlib
+import io
+import warnings
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
+
+from curation.models import Image
+from curation.services.paths import PathNotAllowed, path_check_allowed
+
+# Formats a training pipeline can decode; anything else is rejected rather than stored.
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"}
+
+
+class ImageRejected(ValueError):
+    """The bytes are not an image we keep; the message says why, for the job's rejected rows."""
+
+
+def image_inspect(*, data: bytes) -> tuple[str, int, int]:
+    """(format, width, height) of an image, or ImageRejected. Decodes fully so truncated files fail here."""
+    if not data:
+        raise ImageRejected("empty image")
+    if len(data) > settings.FINECURATE_MAX_IMAGE_BYTES:
+        raise ImageRejected(f"image of {len(data):,} bytes is over the limit of {settings.FINECURATE_MAX_IMAGE_BYTES:,}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            with PILImage.open(io.BytesIO(data)) as img:
+                fmt = (img.format or "").upper()
+                width, height = img.size
+                if width * height > settings.FINECURATE_MAX_IMAGE_PIXELS:
+                    raise ImageRejected(
+                        f"image of {width}x{height} pixels is over the limit of "
+                        f"{settings.FINECURATE_MAX_IMAGE_PIXELS:,} (decompression bomb?)"
+                    )
+                img.load()
+    except ImageRejected:
+        raise
+    except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError) as exc:
+        raise ImageRejected(f"decompression bomb refused: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageRejected("not an image Pillow can read") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageRejected(f"corrupt image: {exc}") from exc
+    if fmt not in ACCEPTED_FORMATS:
+        raise ImageRejected(f"image format {fmt or 'unknown'} is not accepted")
+    return fmt, width, height
+
+
+def image_store(*, data: bytes) -> Image:
+    """Store the image bytes under MEDIA_ROOT by sha256 and return its row; the same bytes twice are stored once."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = Image.objects.filter(pk=sha256).first()
+    if existing is not None:
+        _write_file(existing, data)
+        return existing
+    fmt, width, height = image_inspect(data=data)
+    image = Image(sha256=sha256, width=width, height=height, format=fmt, bytes=len(data))
+    _write_file(image, data)
+    try:
+        with transaction.atomic():
+            image.save(force_insert=True)
+    except IntegrityError:  # another worker stored the same bytes at the same moment
+        image = Image.objects.get(pk=sha256)
+    return image
+
+
+def image_store_path(*, path: Path) -> Image:
+    """Store an image file read from an allowed data root."""
+    try:
+        resolved = path_check_allowed(path=path)
+    except PathNotAllowed as exc:
+        raise ImageRejected(str(exc)) from exc
+    if not resolved.is_file():
+        raise ImageRejected(f"image file not found: {path}")
+    size = resolved.stat().st_size
+    if size > settings.FINECURATE_MAX_IMAGE_BYTES:
+        raise ImageRejected(f"image of {size:,} bytes is over the limit of {settings.FINECURATE_MAX_IMAGE_BYTES:,}")
+    return image_store(data=resolved.read_bytes())
+
+
+def image_file_path(*, image: Image) -> Path:
+    return Path(settings.MEDIA_ROOT) / image.storage_name
+
+
+def image_read(*, image: Image) -> bytes:
+    return image_file_path(image=image).read_bytes()
+
+
+def _write_file(image: Image, data: bytes) -> None:
+    target = image_file_path(image=image)
+    if target.exists() and target.stat().st_size == len(data):
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a reader never sees half an image.
+    tmp = target.with_suffix(target.suffix + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(target)

@@ -1,0 +1,30 @@
+"""Which files FineCurate may read: only those under the configured data roots."""
+from pathlib import Path
+
+from django.conf import settings
+
+
+class PathNotAllowed(ValueError):
+    """The path lies outside every allowed data root (or escapes one through .. or a link)."""
+
+
+def allowed_roots() -> list[Path]:
+    return [Path(root).resolve() for root in settings.FINECURATE_DATA_ROOTS]
+
+
+def path_check_allowed(*, path: Path | str) -> Path:
+    """The resolved path if it lies under an allowed root; PathNotAllowed otherwise."""
+    resolved = Path(path).expanduser().resolve()
+    for root in allowed_roots():
+        if resolved == root or resolved.is_relative_to(root):
+            return resolved
+    roots = ", ".join(str(r) for r in allowed_roots())
+    raise PathNotAllowed(f"{path} is outside the allowed data roots ({roots})")
+
+
+def path_resolve_relative(*, base: Path, relative: str) -> Path:
+    """A path named inside a source file, taken relative to the source's folder and checked against the roots."""
+    candidate = Path(relative)
+    if not candidate.is_absolute():
+        candidate = base / candidate
+    return path_check_allowed(path=candidate)
