@@ -1,0 +1,54 @@
+"""Start FineCurate on one machine: migrate, load the demo, run a Celery worker (with beat) and the web server."""
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the demo data, start a worker and serve the app (the README's first command)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port to serve on")
+        parser.add_argument("--no-demo", action="store_true", help="skip the demo users and sources")
+        parser.add_argument("--no-worker", action="store_true", help="do not start a worker (one runs elsewhere)")
+
+    def handle(self, *args, **options) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database is up to date.")
+        worker = None if options["no_worker"] else self._start_worker()
+        try:
+            if not options["no_demo"]:
+                call_command("demo_load", stdout=self.stdout)
+            self.stdout.write(self.style.SUCCESS(f"FineCurate is at http://{options['addr']}/  (Ctrl-C stops it)"))
+            call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
+        finally:
+            if worker is not None:
+                self._stop(worker)
+
+    def _start_worker(self) -> subprocess.Popen:
+        var = Path(settings.VAR_DIR)
+        command = [
+            sys.executable, "-m", "celery", "-A", "config", "worker",
+            "--queues", "cpu,gpu,io", "--concurrency", "2", "--loglevel", "INFO",
+            "--beat", "--schedule", str(var / "celerybeat-schedule"),
+        ]  # fmt: skip
+        log = (var / "worker.log").open("ab")
+        worker = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        time.sleep(0.5)
+        if worker.poll() is not None:
+            raise SystemExit(f"The worker exited at once; see {var / 'worker.log'}")
+        self.stdout.write(f"Worker started (pid {worker.pid}); its log is {var / 'worker.log'}")
+        return worker
+
+    def _stop(self, worker: subprocess.Popen) -> None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
