@@ -23,6 +23,7 @@ class Export(models.Model):
     format = models.CharField(max_length=16, choices=Format.choices)
     subsets = models.ManyToManyField(Subset, related_name="exports")
     filters = models.JSONField(default=dict, blank=True)
+    columns = models.JSONField(default=list, blank=True, help_text="Names of the extra column providers (curation.exporters).")
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     manifest = models.JSONField(null=True, blank=True)
@@ -41,8 +42,14 @@ class Export(models.Model):
 
 
 class ExportFile(models.Model):
+    class Kind(models.TextChoices):
+        DATA = "data", "Data"
+        IMAGE = "image", "Image"
+        METADATA = "metadata", "Manifest or card"
+
     export = models.ForeignKey(Export, on_delete=models.CASCADE, related_name="files")
     name = models.CharField(max_length=300, help_text="Path inside the export, e.g. data/train-00000-of-00002.parquet.")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DATA)
     storage_name = models.CharField(max_length=500, help_text="Path under MEDIA_ROOT.")
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
