@@ -26,6 +26,8 @@ class ReviewQueue(models.Model):
     instructions = models.TextField(blank=True)
     overlap_rate = models.FloatField(default=0.0, help_text="Share of items (0-1) given to a second reviewer to measure agreement.")
     active = models.BooleanField(default=True)
+    fill_fraction = models.FloatField(null=True, blank=True, help_text="Share of the subset last queued (1 = all of it).")
+    fill_seed = models.IntegerField(null=True, blank=True, help_text="Seed of the last random fill, to reproduce it.")
     assignees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="review_queues")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -46,6 +48,7 @@ class ReviewItem(models.Model):
     """One thing to decide: a target object of the queue's kind, leased to one reviewer at a time."""
 
     class State(models.TextChoices):
+        WAITING = "waiting", "Waiting for round 1"
         QUEUED = "queued", "Queued"
         CLAIMED = "claimed", "Claimed"
         DECIDED = "decided", "Decided"
@@ -63,6 +66,10 @@ class ReviewItem(models.Model):
     attributes = models.JSONField(default=dict, blank=True, help_text="Kind-specific filterable facts (attribute, reason...).")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Round-2 items are never offered to the reviewer who decided round 1.
+    excluded_reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    bulk_job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The bulk decision that decided it, if any.")
     verdict = models.CharField(max_length=32, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -85,6 +92,8 @@ class ReviewItem(models.Model):
             models.Index(fields=["lease_expires_at"], condition=models.Q(state="claimed"), name="reviewitem_leased"),
             models.Index(fields=["target_type", "target_id"], name="reviewitem_target"),
             models.Index(fields=["decided_by", "decided_at"], name="reviewitem_decided_by"),
+            models.Index(fields=["assignee", "queue"], condition=models.Q(state="claimed"), name="reviewitem_claims_by_user"),
+            models.Index(fields=["queue", "state", "round"], name="reviewitem_queue_state"),
         ]
 
     def __str__(self) -> str:
