@@ -1,7 +1,7 @@
 """Models of the curation domain, one module per concern; import them from here."""
 from curation.models.exports import Export, ExportFile
 from curation.models.jobs import Job, JobError
-from curation.models.mapping import Mapping
+from curation.models.mapping import Mapping, MappingStagedRow
 from curation.models.review import Decision, ReviewItem, ReviewQueue
 from curation.models.samples import Benchmark, BenchmarkImage, Sample, SampleImage, Subset
 from curation.models.sources import Image, Source, SourceRow
@@ -16,6 +16,7 @@ __all__ = [
     "Job",
     "JobError",
     "Mapping",
+    "MappingStagedRow",
     "ReviewItem",
     "ReviewQueue",
     "Sample",

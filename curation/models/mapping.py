@@ -42,3 +42,24 @@ class Mapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} v{self.version} ({self.status})"
+
+
+class MappingStagedRow(models.Model):
+    """A row as one mapping version maps it, built before the swap into samples.
+
+    Apply writes these first (idempotently, keyed on mapping and row); only a complete build is
+    swapped into Sample in one transaction, so a crash midway leaves the previous samples intact.
+    """
+
+    mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="staged_rows")
+    row_number = models.PositiveBigIntegerField()
+    turns = models.JSONField()
+    image_shas = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mapping", "row_number"], name="mappingstagedrow_unique_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mapping_id}#{self.row_number}"
