@@ -183,7 +183,10 @@ CELERY_TASK_ROUTES = {
     "workers.tasks.exports.*": {"queue": "io"},
     "workers.tasks.embed.*": {"queue": "gpu"},
 }
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Delete the files of exports past FINECURATE_EXPORT_TTL_DAYS.
+    "exports-cleanup": {"task": "workers.tasks.exports.exports_cleanup", "schedule": 3600.0},
+}
 CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
