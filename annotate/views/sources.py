@@ -1,4 +1,162 @@
-"""Pages: sources (not yet built)."""
-from django.urls import URLPattern
+"""Pages: sources. Register (a path under a data root, or an upload), watch the ingest, browse rows and images."""
+import json
+from pathlib import Path
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, re_path
+from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
+
+from curation.models import Image, Source
+from curation.selectors import source_ingest_job, source_rows_page, sources_list
+from curation.services.images import image_content_type, image_file_path, image_thumbnail_path
+from curation.services.sources import source_ingest_start, source_register, source_upload_save
+
+# Characters of a row's JSON shown in the browser; the rest is cut.
+ROW_PREVIEW_CHARS = 1500
+# Images never change (their name is their sha256), so browsers may keep them.
+IMAGE_CACHE_CONTROL = "private, max-age=31536000, immutable"
+
+
+class SourceForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    location = forms.CharField(
+        max_length=1000,
+        required=False,
+        help_text="Path of a file or folder under an allowed data root (absolute, or relative to a root).",
+    )
+    upload = forms.FileField(required=False, help_text="Or upload a file (JSONL, JSON, Parquet, CSV, TSV).")
+    format = forms.ChoiceField(choices=Source.Format.choices, initial=Source.Format.AUTO)
+    origin = forms.CharField(max_length=500, required=False, help_text="A URL or a citation key.")
+    license = forms.CharField(max_length=200, required=False)
+    citation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("location", "").strip()) == bool(data.get("upload")):
+            raise ValidationError("Give either a path under a data root or a file to upload.")
+        return data
+
+
+def _get_source(source_id: int) -> Source:
+    return get_object_or_404(Source, pk=source_id)
+
+
+def _optional_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@login_required
+@permission_required("curation.view_source", raise_exception=True)
+@require_GET
+def source_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "annotate/source_list.html", {"sources": sources_list()[:500]})
+
+
+@login_required
+@permission_required("curation.ingest_source", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def source_create(request: HttpRequest) -> HttpResponse:
+    form = SourceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        saved: Path | None = source_upload_save(upload=data["upload"]) if data["upload"] else None
+        try:
+            with transaction.atomic():
+                source = source_register(
+                    name=data["name"],
+                    location=str(saved) if saved else data["location"],
+                    format=data["format"],
+                    origin=data["origin"],
+                    license=data["license"],
+                    citation=data["citation"],
+                    description=data["description"],
+                    created_by=request.user,
+                )
+                source_ingest_start(source=source, by=request.user)
+        except ValidationError as exc:
+            if saved is not None:
+                saved.unlink(missing_ok=True)
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Registered {source.name}; a worker is ingesting it.")
+            return redirect("source_detail", source_id=source.pk)
+    return render(request, "annotate/source_form.html", {"form": form})
+
+
+@login_required
+@permission_required("curation.view_source", raise_exception=True)
+@require_GET
+def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = _get_source(source_id)
+    after = _optional_int(request.GET.get("after"))
+    before = _optional_int(request.GET.get("before"))
+    rows, prev_before, next_after = source_rows_page(source=source, after=after, before=before)
+    context = {
+        "source": source,
+        "job": source_ingest_job(source=source),
+        "rows": [
+            {
+                "row_number": row.row_number,
+                "image_shas": row.image_shas,
+                "preview": json.dumps(row.data, ensure_ascii=False, indent=1)[:ROW_PREVIEW_CHARS],
+            }
+            for row in rows
+        ],
+        "prev_before": prev_before,
+        "next_after": next_after,
+        "columns": sorted(source.columns.items()),
+    }
+    template = "annotate/source_detail.html"
+    if request.htmx:
+        template += "#summary" if request.GET.get("part") == "summary" else "#rows"
+    return render(request, template, context)
+
+
+@login_required
+@permission_required("curation.ingest_source", raise_exception=True)
+@require_POST
+def source_reingest(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = _get_source(source_id)
+    job = source_ingest_start(source=source, by=request.user)
+    messages.success(request, f"Ingest of {source.name} started (job #{job.pk}).")
+    return redirect("source_detail", source_id=source.pk)
+
+
+@login_required
+@permission_required("curation.view_image", raise_exception=True)
+@require_GET
+@condition(etag_func=lambda request, sha256: f"{sha256}-{request.GET.get('size', '')}")
+def image_view(request: HttpRequest, sha256: str) -> HttpResponse:
+    image = get_object_or_404(Image, pk=sha256)
+    if request.GET.get("size") == "thumb":
+        try:
+            file_path, content_type = image_thumbnail_path(image=image)
+        except OSError as exc:
+            raise Http404("image file is missing") from exc
+    else:
+        file_path, content_type = image_file_path(image=image), image_content_type(image=image)
+    if not file_path.is_file():
+        raise Http404("image file is missing")
+    response = FileResponse(file_path.open("rb"), content_type=content_type)
+    response["Cache-Control"] = IMAGE_CACHE_CONTROL
+    return response
+
+
+urlpatterns = [
+    path("sources/", source_list, name="source_list"),
+    path("sources/new/", source_create, name="source_create"),
+    path("sources/<int:source_id>/", source_detail, name="source_detail"),
+    path("sources/<int:source_id>/ingest/", source_reingest, name="source_reingest"),
+    re_path(r"^images/(?P<sha256>[0-9a-f]{64})/$", image_view, name="image"),
+]

@@ -1,6 +1,7 @@
 """Images: validate bytes with Pillow, refuse decompression bombs, store once by sha256."""
 import hashlib
 import io
+import uuid
 import warnings
 from pathlib import Path
 
@@ -80,11 +81,51 @@ def image_store_path(*, path: Path) -> Image:
     size = resolved.stat().st_size
     if size > settings.FINECURATE_MAX_IMAGE_BYTES:
         raise ImageRejected(f"image of {size:,} bytes is over the limit of {settings.FINECURATE_MAX_IMAGE_BYTES:,}")
-    return image_store(data=resolved.read_bytes())
+    try:
+        data = resolved.read_bytes()
+    except OSError as exc:
+        raise ImageRejected(f"image file cannot be read: {exc.strerror or exc}") from exc
+    return image_store(data=data)
 
 
 def image_file_path(*, image: Image) -> Path:
     return Path(settings.MEDIA_ROOT) / image.storage_name
+
+
+# Longest side of the thumbnails pages show.
+THUMBNAIL_PIXELS = 256
+CONTENT_TYPES = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+}
+
+
+def image_content_type(*, image: Image) -> str:
+    return CONTENT_TYPES.get(image.format.upper(), "application/octet-stream")
+
+
+def image_thumbnail_path(*, image: Image) -> tuple[Path, str]:
+    """(path, content type) of a small copy for pages, made on first use and kept; small images are their own."""
+    if max(image.width, image.height) <= THUMBNAIL_PIXELS:
+        return image_file_path(image=image), image_content_type(image=image)
+    with PILImage.open(image_file_path(image=image)) as img:
+        keep_alpha = img.mode in ("RGBA", "LA", "P")
+        fmt, content_type = ("PNG", "image/png") if keep_alpha else ("JPEG", "image/jpeg")
+        target = Path(settings.MEDIA_ROOT) / "thumbs" / image.sha256[:2] / f"{image.sha256}.{fmt.lower()}"
+        if target.exists():
+            return target, content_type
+        img.draft("RGB", (THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
+        small = img.convert("RGBA" if keep_alpha else "RGB")
+        small.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f"{target.suffix}.{uuid.uuid4().hex}.part")
+    small.save(tmp, format=fmt)
+    tmp.replace(target)
+    return target, content_type
 
 
 def image_read(*, image: Image) -> bytes:
@@ -96,7 +137,7 @@ def _write_file(image: Image, data: bytes) -> None:
     if target.exists() and target.stat().st_size == len(data):
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename, so a reader never sees half an image.
-    tmp = target.with_suffix(target.suffix + ".part")
+    # Write then rename, so a reader never sees half an image; a unique name, as two workers may store it at once.
+    tmp = target.with_suffix(f"{target.suffix}.{uuid.uuid4().hex}.part")
     tmp.write_bytes(data)
     tmp.replace(target)

@@ -1,0 +1,173 @@
+"""Turn a record as read into a row to store: images stored by sha256 and replaced by {"$image": sha},
+everything else made JSON-serialisable, or RowRejected saying why the row cannot be kept.
+
+Images are found in three shapes: Hugging Face Image structs {bytes, path}; raw bytes; and strings that
+end in an image extension, taken as paths relative to the source file's folder.
+"""
+import datetime as dt
+import math
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from curation.ingest.readers.base import IMAGE_EXTENSIONS
+from curation.services.images import ImageRejected, image_store, image_store_path
+from curation.services.paths import PathNotAllowed, path_resolve_relative
+
+IMAGE_KEY = "$image"
+# Longer strings are text, never a file name.
+MAX_PATH_CHARS = 1024
+# Paths already stored in this ingest, so an image named by many rows is read once.
+PATH_CACHE_SIZE = 4096
+
+
+class RowRejected(ValueError):
+    """The record cannot be kept; the message says why (shown on the job's rejected rows)."""
+
+
+@dataclass
+class PreparedRow:
+    data: dict[str, Any]
+    image_shas: list[str]
+
+
+def image_ref(sha256: str) -> dict[str, str]:
+    return {IMAGE_KEY: sha256}
+
+
+def is_image_ref(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and IMAGE_KEY in value
+
+
+def _is_image_struct(value: dict) -> bool:
+    keys = set(value)
+    if keys == {"bytes", "path"}:
+        return isinstance(value["bytes"], bytes | bytearray | memoryview | None) and isinstance(value["path"], str | None)
+    return keys == {"bytes"} and isinstance(value["bytes"], bytes | bytearray | memoryview)
+
+
+def _looks_like_image_path(value: str) -> bool:
+    return (
+        len(value) <= MAX_PATH_CHARS
+        and "\n" not in value
+        and "://" not in value
+        and Path(value.strip()).suffix.lower() in IMAGE_EXTENSIONS
+    )
+
+
+class RecordPreparer:
+    """Prepares the records of one ingest; remembers the image paths it has stored already."""
+
+    def __init__(self) -> None:
+        self._stored_paths: OrderedDict[Path, str] = OrderedDict()
+
+    def prepare(self, data: dict[str, Any], *, base_dir: Path, text_keys: frozenset[str] = frozenset()) -> PreparedRow:
+        shas: list[str] = []
+        prepared: dict[str, Any] = {}
+        for key, value in data.items():
+            name = self._key(key)
+            if name in text_keys and isinstance(value, str):
+                prepared[name] = self._text(value, name)
+            else:
+                prepared[name] = self._value(value, name, base_dir, shas)
+        return PreparedRow(data=prepared, image_shas=shas)
+
+    def _key(self, key: Any) -> str:
+        name = key if isinstance(key, str) else str(key)
+        if name == IMAGE_KEY:
+            raise RowRejected(f"uses the reserved key {IMAGE_KEY}")
+        if "\x00" in name:
+            raise RowRejected("a key contains a NUL character")
+        return name
+
+    def _text(self, value: str, where: str) -> str:
+        if "\x00" in value:
+            raise RowRejected(f"{where}: contains a NUL character")
+        return value
+
+    def _value(self, value: Any, where: str, base_dir: Path, shas: list[str]) -> Any:
+        if value is None or isinstance(value, bool | int):
+            return value
+        if isinstance(value, str):
+            if _looks_like_image_path(value):
+                return self._string_path(value, where, base_dir, shas)
+            return self._text(value, where)
+        if isinstance(value, float):
+            return value if math.isfinite(value) else None
+        if isinstance(value, dict):
+            if _is_image_struct(value):
+                return self._image_struct(value, where, base_dir, shas)
+            return {
+                self._key(k): self._value(v, f"{where}.{k}", base_dir, shas) for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self._value(v, f"{where}[{i}]", base_dir, shas) for i, v in enumerate(value)]
+        if isinstance(value, bytes | bytearray | memoryview):
+            return self._image_bytes(bytes(value), where, shas)
+        return self._scalar(value, where, base_dir, shas)
+
+    def _scalar(self, value: Any, where: str, base_dir: Path, shas: list[str]) -> Any:
+        """Values of Parquet and numpy types, as JSON can hold them."""
+        if isinstance(value, np.ndarray):
+            return self._value(value.tolist(), where, base_dir, shas)
+        if isinstance(value, np.generic):
+            return self._value(value.item(), where, base_dir, shas)
+        if isinstance(value, dt.datetime | dt.date | dt.time):
+            return value.isoformat()
+        if isinstance(value, dt.timedelta):
+            return value.total_seconds()
+        if isinstance(value, Decimal):
+            return str(value) if value.is_finite() else None
+        if isinstance(value, uuid.UUID):
+            return str(value)
+        raise RowRejected(f"{where}: a value of type {type(value).__name__} cannot be stored")
+
+    def _image_bytes(self, data: bytes, where: str, shas: list[str]) -> dict[str, str]:
+        try:
+            image = image_store(data=data)
+        except ImageRejected as exc:
+            raise RowRejected(f"{where}: bytes that are not an image we keep ({exc})") from exc
+        shas.append(image.sha256)
+        return image_ref(image.sha256)
+
+    def _image_struct(self, value: dict, where: str, base_dir: Path, shas: list[str]) -> dict[str, str] | None:
+        if value.get("bytes"):
+            return self._image_bytes(bytes(value["bytes"]), where, shas)
+        if value.get("path"):
+            return self._image_path(value["path"], where, base_dir, shas)
+        return None
+
+    def _string_path(self, value: str, where: str, base_dir: Path, shas: list[str]) -> Any:
+        name = value.strip()
+        if any(c.isspace() for c in name):
+            # Prose that happens to end in ".png" stays text unless it names a file that is there.
+            try:
+                if not path_resolve_relative(base=base_dir, relative=name).is_file():
+                    return self._text(value, where)
+            except PathNotAllowed:
+                return self._text(value, where)
+        return self._image_path(name, where, base_dir, shas)
+
+    def _image_path(self, name: str, where: str, base_dir: Path, shas: list[str]) -> dict[str, str]:
+        try:
+            path = path_resolve_relative(base=base_dir, relative=name)
+        except PathNotAllowed as exc:
+            raise RowRejected(f"{where}: {exc}") from exc
+        sha = self._stored_paths.get(path)
+        if sha is None:
+            if not path.is_file():
+                raise RowRejected(f"{where}: image file not found: {name}")
+            try:
+                sha = image_store_path(path=path).sha256
+            except ImageRejected as exc:
+                raise RowRejected(f"{where}: {name}: {exc}") from exc
+            self._stored_paths[path] = sha
+            if len(self._stored_paths) > PATH_CACHE_SIZE:
+                self._stored_paths.popitem(last=False)
+        shas.append(sha)
+        return image_ref(sha)

@@ -1,0 +1,86 @@
+"""manage.py ingest PATH --source NAME: register (or reuse) a source and ingest it here, or enqueue it (--async)."""
+import logging
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from curation.models import Job, Source
+from curation.services.sources import source_ingest_prepare, source_ingest_start, source_register
+from workers.tasks.ingest import ingest_source
+
+
+class _ProgressToStdout(logging.Handler):
+    def __init__(self, command: BaseCommand) -> None:
+        super().__init__(level=logging.INFO)
+        self.command = command
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.command.stdout.write(record.getMessage())
+
+
+class Command(BaseCommand):
+    help = "Register (or reuse) a source and ingest it in this process, or enqueue the ingest with --async."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("path", help="file or folder under an allowed data root")
+        parser.add_argument("--source", required=True, help="the source's name (reused if it exists)")
+        parser.add_argument("--format", default="auto", choices=Source.Format.values)
+        parser.add_argument("--license", default="")
+        parser.add_argument("--origin", default="")
+        parser.add_argument("--citation", default="")
+        parser.add_argument("--description", default="")
+        parser.add_argument("--async", dest="run_async", action="store_true", help="enqueue for a worker instead")
+
+    def handle(self, *args, **options) -> None:
+        source = self._source(options)
+        if options["run_async"]:
+            job = source_ingest_start(source=source)
+            self.stdout.write(f"Ingest of {source.name} enqueued as job #{job.pk}.")
+            return
+        job, created = source_ingest_prepare(source=source)
+        if not created:
+            raise CommandError(f"An ingest of {source.name} is already {job.state} (job #{job.pk}).")
+        handler = _ProgressToStdout(self)
+        progress_logger = logging.getLogger("curation.services.ingest")
+        progress_logger.addHandler(handler)
+        propagate, progress_logger.propagate = progress_logger.propagate, False
+        try:
+            # The task's own body, called directly: the same service, synchronously, in this process.
+            ingest_source(job.pk)
+        finally:
+            progress_logger.removeHandler(handler)
+            progress_logger.propagate = propagate
+        job.refresh_from_db()
+        source.refresh_from_db()
+        summary = (
+            f"{source.name}: {source.row_count:,} rows, {source.rejected_count:,} rejected, "
+            f"{source.image_count:,} images; format {source.detected_format}, layout {source.layout or 'unknown'} "
+            f"(job #{job.pk})"
+        )
+        for error in job.errors.all()[:20]:
+            self.stdout.write(f"  rejected {error.location}: {error.message}")
+        if job.state != Job.State.SUCCEEDED:
+            raise CommandError(f"Ingest failed: {job.message or job.state}. {summary}")
+        self.stdout.write(self.style.SUCCESS(summary))
+
+    def _source(self, options) -> Source:
+        existing = Source.objects.filter(name=options["source"]).first()
+        location = str(Path(options["path"]).expanduser().resolve())
+        if existing is not None:
+            if existing.location != location:
+                raise CommandError(f"Source {existing.name} exists with another location: {existing.location}")
+            return existing
+        try:
+            return source_register(
+                name=options["source"],
+                location=location,
+                format=options["format"],
+                origin=options["origin"],
+                license=options["license"],
+                citation=options["citation"],
+                description=options["description"],
+            )
+        except ValidationError as exc:
+            messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items())
+            raise CommandError(messages) from exc

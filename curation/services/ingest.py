@@ -1,0 +1,171 @@
+"""Ingest a source: stream its records, store their images, write rows in bulk, report progress on its Job.
+
+Memory stays flat whatever the file size: records are read one at a time and flushed every FLUSH_ROWS
+rows (or FLUSH_SECONDS, so a slow image source still moves its progress bar). A bad record is rejected
+with where and why; the rest goes on. A source that cannot be read at all fails the job (JobFailed).
+"""
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from curation.ingest.columns import ColumnTypes
+from curation.ingest.layouts import LAYOUT_SAMPLE_SIZE, layout_detect
+from curation.ingest.readers import SourceUnreadable, reader_open
+from curation.ingest.readers.base import Reader, Record, records_guarded
+from curation.ingest.records import RecordPreparer, RowRejected
+from curation.ingest.writer import RowWriter
+from curation.models import Job, Source, SourceRow
+from curation.selectors import source_image_count
+from curation.services.jobs import RowError, job_progress, job_reject_rows, job_reset_errors
+from curation.services.paths import PathNotAllowed, path_check_allowed
+from workers.jobrun import JobFailed
+
+logger = logging.getLogger(__name__)
+
+FLUSH_ROWS = 5000
+FLUSH_SECONDS = 1.0
+
+
+@dataclass
+class _Run:
+    """What one ingest has seen so far."""
+
+    source: Source
+    job: Job
+    reader: Reader
+    total: int | None
+    writer: RowWriter
+    preparer: RecordPreparer = field(default_factory=RecordPreparer)
+    columns: ColumnTypes = field(default_factory=ColumnTypes)
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    read: int = 0
+    written: int = 0
+    rejected: int = 0
+    next_row: int = 0
+    layout: str = ""
+    last_flush: float = field(default_factory=time.monotonic)
+    cancelled: bool = False
+
+
+def source_ingest(*, source: Source, job: Job) -> None:
+    """Read the source's file or folder into SourceRows; safe to run again (rows are keyed on row_number)."""
+    job_reset_errors(job=job)
+    Source.objects.filter(pk=source.pk).update(status=Source.Status.INGESTING)
+    try:
+        run = _start(source, job)
+        _read_all(run)
+        _finish(run)
+    except BaseException:
+        Source.objects.filter(pk=source.pk).update(status=Source.Status.FAILED)
+        raise
+
+
+def _start(source: Source, job: Job) -> _Run:
+    try:
+        path = path_check_allowed(path=source.location)
+    except PathNotAllowed as exc:
+        raise JobFailed(str(exc)) from exc
+    try:
+        reader = reader_open(path, source.format)
+        total = reader.count()
+    except SourceUnreadable as exc:
+        raise JobFailed(str(exc)) from exc
+    job_progress(job=job, done=0, total=total)
+    # Rows of an earlier ingest (or an interrupted attempt) are upserted and pruned rather than COPYed anew.
+    replace = SourceRow.objects.filter(source=source).exists()
+    logger.info("ingesting %s from %s as %s (%s records expected)", source.name, path, reader.format, total)
+    return _Run(source=source, job=job, reader=reader, total=total, writer=RowWriter(source=source, replace=replace))
+
+
+def _read_all(run: _Run) -> None:
+    path = Path(run.source.location)
+    records = records_guarded(run.reader.records(), path=path, base_dir=path if path.is_dir() else path.parent)
+    try:
+        for record in records:
+            _take(run, record)
+            if run.writer.pending + len(run.errors) >= FLUSH_ROWS or time.monotonic() - run.last_flush >= FLUSH_SECONDS:
+                _flush(run)
+                if run.cancelled:
+                    return
+    except SourceUnreadable as exc:
+        raise JobFailed(str(exc)) from exc
+    _flush(run)
+
+
+def _take(run: _Run, record: Record) -> None:
+    if record.row_number is not None:
+        run.read += 1
+        run.next_row = record.row_number + 1
+    error = record.error
+    if error is None and record.data is not None and record.row_number is not None:
+        try:
+            prepared = run.preparer.prepare(record.data, base_dir=record.base_dir, text_keys=record.text_keys)
+            run.writer.add(record.row_number, prepared)
+        except RowRejected as exc:
+            error = str(exc)
+        else:
+            run.columns.observe(prepared.data)
+            if len(run.sample) < LAYOUT_SAMPLE_SIZE:
+                run.sample.append(prepared.data)
+            return
+    run.rejected += 1
+    run.errors.append(RowError(message=error or "no data", row_number=record.row_number, location=record.location))
+    if record.row_number is not None:
+        run.writer.drop(record.row_number)
+
+
+def _flush(run: _Run) -> None:
+    with transaction.atomic():
+        run.written += run.writer.flush()
+        job_reject_rows(job=run.job, errors=run.errors)
+        total = max(run.total, run.read) if run.total is not None else None
+        job_progress(job=run.job, done=run.read, total=total)
+        if not run.layout and run.sample:
+            run.layout = layout_detect(run.sample, format=run.reader.format)
+            Source.objects.filter(pk=run.source.pk).update(layout=run.layout, detected_format=run.reader.format)
+    run.errors = []
+    run.last_flush = time.monotonic()
+    run.cancelled = Job.objects.filter(pk=run.job.pk, state=Job.State.CANCELLED).exists()
+    logger.info("%s: %d records read, %d rows written, %d rejected", run.source.name, run.read, run.written, run.rejected)
+
+
+def _finish(run: _Run) -> None:
+    if not run.cancelled:
+        # Whatever an earlier, longer version of the source left beyond its end is no longer in it.
+        run.writer.delete_from(run.next_row)
+        job_progress(job=run.job, done=run.read, total=run.read)
+    if not run.layout:
+        run.layout = layout_detect(run.sample, format=run.reader.format)
+    image_count = source_image_count(source=run.source) if run.written else 0
+    ok = run.written > 0 and not run.cancelled
+    Source.objects.filter(pk=run.source.pk).update(
+        status=Source.Status.READY if ok else Source.Status.FAILED,
+        row_count=SourceRow.objects.filter(source=run.source).count() if run.cancelled else run.written,
+        rejected_count=run.rejected,
+        image_count=image_count,
+        columns=run.columns.as_dict(),
+        detected_format=run.reader.format,
+        layout=run.layout,
+        ingested_at=timezone.now(),
+    )
+    run.job.result = {
+        "rows": run.written,
+        "rejected": run.rejected,
+        "images": image_count,
+        "format": run.reader.format,
+        "layout": run.layout,
+    }
+    logger.info("%s: done, %s", run.source.name, run.job.result)
+    if run.cancelled:
+        return
+    if not run.written:
+        name = Path(run.source.location).name
+        if run.rejected:
+            raise JobFailed(f"no rows could be read from {name}: all {run.rejected:,} records were rejected")
+        raise JobFailed(f"{name} holds no records")

@@ -1,0 +1,116 @@
+"""Sources: register a file or folder (or an upload) under an allowed data root, and start its ingest."""
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils.text import get_valid_filename
+
+from curation.ingest.readers import SourceUnreadable, format_detect
+from curation.models import Job, Source
+from curation.selectors import source_unfinished_ingest
+from curation.services.jobs import job_create, job_enqueue
+from curation.services.paths import PathNotAllowed, allowed_roots, path_check_allowed
+from workers.tasks.ingest import ingest_source
+
+
+def _location_resolve(location: str) -> Path:
+    """An absolute path, or one relative to a data root, checked to lie under an allowed root and to exist."""
+    location = location.strip()
+    if not location:
+        raise ValidationError({"location": "Give the path of a file or folder under an allowed data root."})
+    candidates = [Path(location)] if Path(location).is_absolute() else [root / location for root in allowed_roots()]
+    try:
+        resolved = [path_check_allowed(path=c) for c in candidates]
+    except PathNotAllowed as exc:
+        raise ValidationError({"location": str(exc)}) from exc
+    existing = next((p for p in resolved if p.exists()), None)
+    if existing is None:
+        raise ValidationError({"location": f"{location} does not exist"})
+    return existing
+
+
+def source_register(
+    *,
+    name: str,
+    location: str,
+    format: str = "auto",
+    origin: str = "",
+    license: str = "",
+    citation: str = "",
+    description: str = "",
+    created_by: AbstractBaseUser | None = None,
+) -> Source:
+    """Register a source; ValidationError (by field) for a taken name, a path outside the roots or missing, a bad format."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A source needs a name."})
+    if Source.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"A source named {name!r} already exists."})
+    if format not in Source.Format.values:
+        raise ValidationError({"format": f"Unknown format {format!r}; choose one of {', '.join(Source.Format.values)}."})
+    path = _location_resolve(str(location))
+    if format == Source.Format.AUTO:
+        try:
+            format_detect(path)
+        except SourceUnreadable as exc:
+            raise ValidationError({"format": str(exc)}) from exc
+    elif format == Source.Format.IMAGEFOLDER and not path.is_dir():
+        raise ValidationError({"format": f"{path.name} is a file; an image folder source is a folder."})
+    elif format != Source.Format.IMAGEFOLDER and path.is_dir() and format_detect(path) == Source.Format.IMAGEFOLDER:
+        raise ValidationError({"format": f"{path.name} holds no {format} files."})
+    try:
+        with transaction.atomic():
+            return Source.objects.create(
+                name=name,
+                location=str(path),
+                format=format,
+                origin=origin.strip(),
+                license=license.strip(),
+                citation=citation.strip(),
+                description=description.strip(),
+                created_by=created_by if created_by is not None and created_by.is_authenticated else None,
+            )
+    except IntegrityError as exc:  # the same name registered at the same moment
+        raise ValidationError({"name": f"A source named {name!r} already exists."}) from exc
+
+
+def source_upload_save(*, upload: UploadedFile) -> Path:
+    """Save an uploaded file under FINECURATE_UPLOAD_DIR (a folder of its own, so names never clash)."""
+    name = get_valid_filename(Path(upload.name or "upload").name)
+    target = Path(settings.FINECURATE_UPLOAD_DIR) / uuid.uuid4().hex / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    return target
+
+
+def source_ingest_prepare(*, source: Source, by: AbstractBaseUser | None = None) -> tuple[Job, bool]:
+    """The ingest job to run: the one already queued or running, or a new one. (job, created)."""
+    with transaction.atomic():
+        Source.objects.select_for_update().filter(pk=source.pk).first()
+        running = source_unfinished_ingest(source=source)
+        if running is not None:
+            return running, False
+        job = job_create(
+            kind=Job.Kind.INGEST,
+            target=source,
+            params={"location": source.location, "format": source.format},
+            created_by=by,
+        )
+        Source.objects.filter(pk=source.pk).update(status=Source.Status.INGESTING)
+        source.status = Source.Status.INGESTING
+        return job, True
+
+
+def source_ingest_start(*, source: Source, by: AbstractBaseUser | None = None) -> Job:
+    """Create the ingest Job and enqueue the worker task after commit (an ingest already under way is returned)."""
+    with transaction.atomic():
+        job, created = source_ingest_prepare(source=source, by=by)
+        if created:
+            job_enqueue(job=job, task=ingest_source)
+    return job
