@@ -186,6 +186,8 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Delete the files of exports past FINECURATE_EXPORT_TTL_DAYS.
     "exports-cleanup": {"task": "workers.tasks.exports.exports_cleanup", "schedule": 3600.0},
+    # Return review items whose claim lapsed (FINECURATE_REVIEW_LEASE_SECONDS) to their queues.
+    "review-release-expired": {"task": "workers.tasks.review.review_release_expired", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 
