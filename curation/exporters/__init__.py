@@ -1,0 +1,5 @@
+"""Exporters: the formats, filters and column providers an export is made of (see registry.py).
+
+Importing the package registers the built-in ones; a new check adds a module and imports it here.
+"""
+from curation.exporters import columns, filters, llava, parquet, webdataset  # noqa: F401  (registration)

@@ -1,0 +1,57 @@
+"""The built-in export filters: decision state, subset category, source."""
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from curation.exporters.registry import ExportFilter, Param, register_filter
+from curation.models import Sample, Source, Subset
+
+
+def _source_choices() -> list[tuple[str, str]]:
+    return [(str(pk), name) for pk, name in Source.objects.order_by("name").values_list("pk", "name")]
+
+
+@register_filter
+class DecisionFilter(ExportFilter):
+    name = "decision"
+    label = "Decision state"
+    description = "Keep samples whose review decision is one of these; rejected samples are left out unless chosen."
+    params = (Param("statuses", "States", "choices", choices=lambda: list(Sample.Status.choices)),)
+    default = {"statuses": [Sample.Status.ACCEPTED, Sample.Status.PENDING]}
+
+    def apply(self, samples: QuerySet[Sample], params: dict[str, Any]) -> QuerySet[Sample]:
+        return samples.filter(status__in=params["statuses"])
+
+    def reasons(self, excluded: QuerySet[Sample], params: dict[str, Any]) -> dict[str, int]:
+        rows = excluded.order_by().values_list("status").annotate(n=Count("id")).order_by("status")
+        return {f"decision state {status}": n for status, n in rows}
+
+
+@register_filter
+class CategoryFilter(ExportFilter):
+    name = "categories"
+    label = "Subset category"
+    description = "Keep samples of subsets in these categories."
+    params = (Param("categories", "Categories", "choices", choices=lambda: list(Subset.Category.choices)),)
+
+    def apply(self, samples: QuerySet[Sample], params: dict[str, Any]) -> QuerySet[Sample]:
+        return samples.filter(subset__category__in=params["categories"])
+
+    def reasons(self, excluded: QuerySet[Sample], params: dict[str, Any]) -> dict[str, int]:
+        rows = excluded.order_by().values_list("subset__category").annotate(n=Count("id")).order_by("subset__category")
+        return {f"category {category} not chosen": n for category, n in rows}
+
+
+@register_filter
+class SourceFilter(ExportFilter):
+    name = "sources"
+    label = "Source"
+    description = "Keep samples that came from these sources."
+    params = (Param("ids", "Sources", "ids", choices=_source_choices, help="Source ids"),)
+
+    def apply(self, samples: QuerySet[Sample], params: dict[str, Any]) -> QuerySet[Sample]:
+        return samples.filter(source_id__in=params["ids"])
+
+    def reasons(self, excluded: QuerySet[Sample], params: dict[str, Any]) -> dict[str, int]:
+        rows = excluded.order_by().values_list("source__name").annotate(n=Count("id")).order_by("source__name")
+        return {f"source {name} not chosen": n for name, n in rows}

@@ -1,0 +1,141 @@
+"""Stream the samples of an export in keyset batches of ids, with their images and provider columns.
+
+Memory stays flat whatever the subset size: one batch of rows is held at a time and image bytes
+are read only when a writer asks for them.
+"""
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.db.models import QuerySet
+
+from curation.exporters.registry import ColumnProvider, SubsetPart
+from curation.models import Image, Sample, SampleImage
+
+# Samples fetched per query; also how often job progress is written.
+SAMPLE_BATCH_SIZE = 1000
+
+# File extensions the training libraries recognise (webdataset decodes .jpg, not .jpeg).
+IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tiff"}
+
+
+class ExportDataError(RuntimeError):
+    """The stored data cannot be exported as it is (e.g. an image file is missing); the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    sha256: str
+    format: str
+    size: int
+    path: Path
+
+    @property
+    def extension(self) -> str:
+        return IMAGE_EXTENSIONS.get(self.format.upper(), self.format.lower())
+
+    @property
+    def filename(self) -> str:
+        return f"{self.sha256}.{self.extension}"
+
+    def read(self) -> bytes:
+        with self.open() as stream:
+            return stream.read()
+
+    def open(self) -> BinaryIO:
+        try:
+            return self.path.open("rb")
+        except FileNotFoundError:
+            raise self.missing() from None
+
+    def missing(self) -> "ExportDataError":
+        return ExportDataError(f"image {self.sha256} is missing from storage ({self.path})")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """One sample ready to write: its turns, its images in order, its source and the providers' columns."""
+
+    sample_id: int
+    subset: SubsetPart
+    source: str
+    turns: list[dict[str, str]]
+    images: list[ImageRef]
+    columns: dict[str, Any]
+
+
+def sample_batches(samples: QuerySet[Sample], *, fields: tuple[str, ...], batch_size: int = SAMPLE_BATCH_SIZE) -> Iterator[list[dict[str, Any]]]:
+    """Rows of `samples` as dicts, in id order, `batch_size` at a time (keyset paging: WHERE id > last)."""
+    last_id = 0
+    while True:
+        rows = list(samples.filter(pk__gt=last_id).order_by("pk").values("pk", *fields)[:batch_size])
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1]["pk"]
+
+
+def turns_normalise(turns: Any) -> list[dict[str, str]]:
+    """[{user, assistant}] with strings only; anything else in the stored turns is an export error."""
+    if not isinstance(turns, list):
+        raise ExportDataError(f"turns must be a list, not {type(turns).__name__}")
+    out = []
+    for turn in turns:
+        if not isinstance(turn, dict):
+            raise ExportDataError(f"a turn must be an object, not {type(turn).__name__}")
+        out.append({"user": _text(turn.get("user")), "assistant": _text(turn.get("assistant"))})
+    return out
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def record_batches(
+    samples: QuerySet[Sample],
+    *,
+    part: SubsetPart,
+    sources: dict[int, str],
+    providers: list[ColumnProvider],
+    media_root: Path,
+    batch_size: int = SAMPLE_BATCH_SIZE,
+) -> Iterator[list[ExportRecord]]:
+    """ExportRecords of one subset's samples, a batch at a time."""
+    fields = ("source_id", "turns", *sorted({f for p in providers for f in p.sample_fields}))
+    for rows in sample_batches(samples, fields=fields, batch_size=batch_size):
+        images = _images_of([row["pk"] for row in rows], media_root)
+        batch = []
+        for row in rows:
+            try:
+                turns = turns_normalise(row["turns"])
+            except ExportDataError as exc:
+                raise ExportDataError(f"sample {row['pk']}: {exc}") from None
+            columns: dict[str, Any] = {}
+            for provider in providers:
+                columns.update(provider.values(row))
+            batch.append(
+                ExportRecord(
+                    sample_id=row["pk"],
+                    subset=part,
+                    source=sources[row["source_id"]],
+                    turns=turns,
+                    images=images.get(row["pk"], []),
+                    columns=columns,
+                )
+            )
+        yield batch
+
+
+def _images_of(sample_ids: list[int], media_root: Path) -> dict[int, list[ImageRef]]:
+    rows = (
+        SampleImage.objects.filter(sample_id__in=sample_ids)
+        .order_by("sample_id", "position")
+        .values_list("sample_id", "image_id", "image__format", "image__bytes")
+    )
+    by_sample: dict[int, list[ImageRef]] = defaultdict(list)
+    for sample_id, sha256, fmt, size in rows:
+        storage_name = Image(sha256=sha256, format=fmt).storage_name
+        by_sample[sample_id].append(ImageRef(sha256=sha256, format=fmt, size=size, path=media_root / storage_name))
+    return by_sample

@@ -1,0 +1,196 @@
+"""Subset approval: what is still open on a subset, approve it when nothing is, reopen it; and its statistics.
+
+States: draft -> approved (subset_approve, only with no open check) -> draft (subset_reopen). Every
+transition is a Decision row. Only approved subsets can be exported.
+"""
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from curation.models import Job, Mapping, ReviewItem, ReviewQueue, Sample, SampleImage, Source, Subset
+from curation.models.samples import RATING_AXES
+from curation.services.decisions import decision_record
+
+UNFINISHED_JOB_STATES = (Job.State.QUEUED, Job.State.RUNNING)
+
+
+@dataclass(frozen=True)
+class OpenCheck:
+    """Something that must be settled before the subset can be approved, in words for the curator."""
+
+    code: str
+    message: str
+    count: int = 1
+    url: str = ""
+    job_id: int | None = None
+
+
+class SubsetNotApprovable(Exception):
+    """The subset cannot change state now; `checks` lists what is still open (may be empty)."""
+
+    def __init__(self, message: str, *, code: str, checks: list[OpenCheck] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.checks = checks or []
+
+
+@dataclass
+class SubsetStats:
+    samples: int
+    by_status: dict[str, int]
+    images: int
+    rated: int
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+
+def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
+    """Everything still open on the subset: undecided or stale mappings, undecided review items, running jobs."""
+    checks: list[OpenCheck] = []
+    samples = Sample.objects.filter(subset=subset)
+    if not samples.exists():
+        checks.append(OpenCheck("empty", "The subset has no samples yet."))
+
+    for mapping in Mapping.objects.filter(subset=subset, status=Mapping.Status.SUGGESTED).select_related("source"):
+        checks.append(
+            OpenCheck(
+                "mapping_undecided",
+                f"Mapping v{mapping.version} of source {mapping.source.name} awaits a decision.",
+                url=f"/sources/{mapping.source_id}/",
+            )
+        )
+    source_ids = set(samples.order_by().values_list("source_id", flat=True).distinct())
+    accepted = set(
+        Mapping.objects.filter(source_id__in=source_ids, status=Mapping.Status.ACCEPTED).values_list("source_id", flat=True)
+    )
+    for source in Source.objects.filter(pk__in=source_ids - accepted).order_by("name"):
+        checks.append(
+            OpenCheck("mapping_not_accepted", f"Source {source.name} has no accepted mapping.", url=f"/sources/{source.pk}/")
+        )
+    stale = (
+        samples.filter(mapping__isnull=False)
+        .exclude(mapping__status=Mapping.Status.ACCEPTED)
+        .order_by()
+        .values_list("source__name", "mapping__version", "mapping__status")
+        .annotate(n=Count("id"))
+        .order_by("source__name", "mapping__version")
+    )
+    for source_name, version, status, n in stale:
+        checks.append(
+            OpenCheck(
+                "samples_from_stale_mapping",
+                f"{n:,} samples of {source_name} were made by mapping v{version}, which is {status}; "
+                "apply the accepted mapping again.",
+                count=n,
+            )
+        )
+
+    kinds = dict(ReviewQueue.Kind.choices)
+    undecided = (
+        ReviewItem.objects.filter(subset=subset)
+        .exclude(state=ReviewItem.State.DECIDED)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .order_by("kind")
+    )
+    for kind, n in undecided:
+        checks.append(
+            OpenCheck("review_items_open", f"{n:,} {kinds.get(kind, kind).lower()} items are not decided yet.", count=n, url="/review/")
+        )
+
+    for job in subset_running_jobs(subset=subset):
+        checks.append(
+            OpenCheck("job_running", f"{job.get_kind_display()} #{job.pk} is {job.state}.", url=f"/jobs/{job.pk}/", job_id=job.pk)
+        )
+    return checks
+
+
+def subset_running_jobs(*, subset: Subset) -> list[Job]:
+    """Unfinished jobs on the subset itself or on one of its mappings."""
+    subset_type = ContentType.objects.get_for_model(Subset)
+    mapping_type = ContentType.objects.get_for_model(Mapping)
+    mapping_ids = [str(pk) for pk in Mapping.objects.filter(subset=subset).values_list("pk", flat=True)]
+    return list(
+        Job.objects.filter(state__in=UNFINISHED_JOB_STATES)
+        .filter(Q(target_type=subset_type, target_id=str(subset.pk)) | Q(target_type=mapping_type, target_id__in=mapping_ids))
+        .order_by("created_at", "pk")
+    )
+
+
+def subset_approve(*, subset: Subset, by: AbstractBaseUser) -> Subset:
+    """Approve the subset for export; SubsetNotApprovable if it is approved already or something is still open."""
+    with transaction.atomic():
+        locked = Subset.objects.select_for_update().get(pk=subset.pk)
+        if locked.status == Subset.Status.APPROVED:
+            raise SubsetNotApprovable(f"{locked.name} is approved already.", code="already_approved")
+        checks = subset_open_checks(subset=locked)
+        if checks:
+            raise SubsetNotApprovable(
+                f"{locked.name} cannot be approved while {len(checks)} check(s) are open.", code="checks_open", checks=checks
+            )
+        stats = subset_stats(subset=locked)
+        locked.status = Subset.Status.APPROVED
+        locked.approved_by = by
+        locked.approved_at = timezone.now()
+        locked.save(update_fields=["status", "approved_by", "approved_at"])
+        decision_record(
+            actor=by,
+            target=locked,
+            verdict="approve",
+            before={"status": Subset.Status.DRAFT},
+            after={"status": Subset.Status.APPROVED, "samples": stats.samples, "by_status": stats.by_status},
+        )
+    return locked
+
+
+def subset_reopen(*, subset: Subset, by: AbstractBaseUser, reason: str = "") -> Subset:
+    """Take an approved subset back to draft (e.g. to fix a mapping); exports made before keep their files."""
+    with transaction.atomic():
+        locked = Subset.objects.select_for_update().get(pk=subset.pk)
+        if locked.status != Subset.Status.APPROVED:
+            raise SubsetNotApprovable(f"{locked.name} is not approved.", code="not_approved")
+        before = {
+            "status": locked.status,
+            "approved_by": locked.approved_by_id,
+            "approved_at": locked.approved_at.isoformat() if locked.approved_at else None,
+        }
+        locked.status = Subset.Status.DRAFT
+        locked.approved_by = None
+        locked.approved_at = None
+        locked.save(update_fields=["status", "approved_by", "approved_at"])
+        decision_record(actor=by, target=locked, verdict="reopen", reason=reason, before=before, after={"status": Subset.Status.DRAFT})
+    return locked
+
+
+def subset_stats(*, subset: Subset) -> SubsetStats:
+    samples = Sample.objects.filter(subset=subset).order_by()
+    by_status = {status: 0 for status in Sample.Status.values}
+    by_status.update(dict(samples.values_list("status").annotate(n=Count("id"))))
+    rated_any = Q()
+    for axis in RATING_AXES:
+        rated_any |= Q(**{f"{axis}_min__isnull": False})
+    per_source = dict(samples.values_list("source_id").annotate(n=Count("id")))
+    sources = [
+        {"id": s.pk, "name": s.name, "license": s.license, "samples": per_source[s.pk]}
+        for s in Source.objects.filter(pk__in=list(per_source)).order_by("name")
+    ]
+    return SubsetStats(
+        samples=sum(by_status.values()),
+        by_status=by_status,
+        images=SampleImage.objects.filter(sample__subset=subset).count(),
+        rated=samples.filter(rated_any).count(),
+        sources=sources,
+    )
+
+
+def subsets_with_counts() -> QuerySet[Subset]:
+    """Subsets annotated with their sample counts by decision state (one grouped query)."""
+    counts = {
+        f"{status}_count": Count("samples", filter=Q(samples__status=status)) for status in Sample.Status.values
+    }
+    return Subset.objects.select_related("approved_by").annotate(samples_total=Count("samples"), **counts).order_by("name")
