@@ -101,7 +101,10 @@ class ExportFilter:
         for param in self.params:
             if param.name not in raw:
                 raise ExportConfigError(f"{self.label}: {param.label} is required", field=self.name)
-            cleaned[param.name] = param.clean(raw[param.name])
+            try:
+                cleaned[param.name] = param.clean(raw[param.name])
+            except ExportConfigError as exc:
+                raise ExportConfigError(str(exc), field=f"{self.name}.{param.name}") from None
         return cleaned
 
     def apply(self, samples: QuerySet[Sample], params: dict[str, Any]) -> QuerySet[Sample]:

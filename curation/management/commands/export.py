@@ -1,0 +1,70 @@
+"""Export approved subsets from the command line: queue the job for the workers, or run it here with --inline."""
+import json
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from curation.exporters.registry import COLUMNS, FILTERS, FORMATS, ExportConfigError
+from curation.exporters.runner import export_root
+from curation.models import Export, Subset
+from curation.services.exports import export_create
+from workers.tasks.exports import export_build
+
+
+class Command(BaseCommand):
+    help = "Export approved subsets (Parquet, LLaVA JSONL or WebDataset) with a manifest of checksums."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("subsets", nargs="+", help="Subset names or ids.")
+        parser.add_argument("--format", default="parquet", help=f"One of: {', '.join(FORMATS)}.")
+        parser.add_argument(
+            "--filters",
+            default="{}",
+            help=f'JSON object of filter params, e.g. \'{{"decision": {{"statuses": ["accepted"]}}}}\'. Filters: {", ".join(FILTERS)}.',
+        )
+        parser.add_argument("--columns", default="", help=f"Comma-separated extra column providers: {', '.join(COLUMNS)}.")
+        parser.add_argument("--name", default="", help="A title for the export and its dataset card.")
+        parser.add_argument("--by", default="", help="Username recorded as the creator.")
+        parser.add_argument(
+            "--inline", action="store_true", help="Write the export in this process instead of queueing it for a worker."
+        )
+
+    def handle(self, *args, **options) -> None:
+        subsets = [_subset(key) for key in options["subsets"]]
+        try:
+            filters = json.loads(options["filters"])
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"--filters is not valid JSON: {exc}") from exc
+        user = None
+        if options["by"]:
+            user = get_user_model().objects.filter(username=options["by"]).first()
+            if user is None:
+                raise CommandError(f"no user named {options['by']!r}")
+        columns = [c.strip() for c in options["columns"].split(",") if c.strip()]
+        try:
+            export = export_create(
+                subsets=subsets, format=options["format"], filters=filters, columns=columns, name=options["name"],
+                by=user, enqueue=not options["inline"],
+            )
+        except ExportConfigError as exc:
+            raise CommandError(str(exc)) from exc
+        if not options["inline"]:
+            self.stdout.write(f"Export {export.pk} queued (job {export.job_id}); follow it at /exports/{export.pk}/.")
+            return
+        export_build(export.job_id)
+        export.refresh_from_db()
+        if export.state != Export.State.SUCCEEDED:
+            export.job.refresh_from_db()
+            raise CommandError(f"export {export.pk} failed: {export.job.message}")
+        self.stdout.write(f"Export {export.pk}: {export.sample_count} samples in {export_root(export)}")
+        for row in export.files.exclude(kind="image"):
+            self.stdout.write(f"  {row.sha256}  {row.size:>12}  {row.name}")
+
+
+def _subset(key: str) -> Subset:
+    subset = Subset.objects.filter(name=key).first()
+    if subset is None and key.isdigit():
+        subset = Subset.objects.filter(pk=int(key)).first()
+    if subset is None:
+        raise CommandError(f"no subset named {key!r}")
+    return subset
