@@ -161,6 +161,7 @@ def _finish(run: _Run) -> None:
         "format": run.reader.format,
         "layout": run.layout,
     }
+    Job.objects.filter(pk=run.job.pk).update(result=run.job.result)
     logger.info("%s: done, %s", run.source.name, run.job.result)
     if run.cancelled:
         return

@@ -1,0 +1,159 @@
+"""source_ingest: rows written in bulk, bad records rejected with where and why, re-runs idempotent."""
+import pyarrow as pa
+import pytest
+
+from curation.models import Image, Job, JobError, Source, SourceRow
+from curation.services.ingest import source_ingest
+from curation.services.jobs import job_create
+from curation.services.sources import source_register
+from tests.curation.ingest.makers import (
+    HF_IMAGE,
+    image_bytes,
+    write_image,
+    write_json,
+    write_jsonl,
+    write_parquet,
+)
+from workers.jobrun import JobFailed
+
+pytestmark = pytest.mark.django_db
+
+
+def _ingest(source):
+    job = job_create(kind=Job.Kind.INGEST, target=source)
+    source_ingest(source=source, job=job)
+    source.refresh_from_db()
+    job.refresh_from_db()
+    return job
+
+
+def _rows(source):
+    return list(SourceRow.objects.filter(source=source).order_by("row_number").values_list("row_number", "data"))
+
+
+def test_ingests_jsonl_rows_and_rejects_bad_lines_with_their_numbers(tmp_path):
+    write_image(tmp_path / "img" / "a.png")
+    path = write_jsonl(
+        tmp_path / "vqa.jsonl",
+        [
+            {"image": "img/a.png", "question": "colour?", "answer": "red"},
+            "{broken",
+            {"image": "img/missing.png", "question": "?", "answer": "?"},
+            {"image": "img/a.png", "question": "shape?", "answer": "square"},
+        ],
+    )
+    source = source_register(name="vqa", location=str(path))
+    job = _ingest(source)
+    assert [n for n, _ in _rows(source)] == [0, 3]
+    assert source.status == Source.Status.READY and source.row_count == 2 and source.rejected_count == 2
+    assert source.image_count == 1 and source.detected_format == "jsonl" and source.layout == "table"
+    assert source.columns == {"image": "image", "question": "string", "answer": "string"}
+    assert source.ingested_at is not None
+    errors = list(JobError.objects.filter(job=job).values_list("row_number", "location"))
+    assert errors == [(1, "line 2"), (2, "line 3")]
+    assert job.done == 4 and job.total == 4 and job.error_count == 2
+    assert job.result == {"rows": 2, "rejected": 2, "images": 1, "format": "jsonl", "layout": "table"}
+
+
+def test_ingests_a_parquet_file_of_hf_image_structs_in_the_cauldron_layout(tmp_path):
+    pngs = [image_bytes((i * 40, 0, 0)) for i in range(4)]
+    texts = pa.list_(pa.struct([("user", pa.string()), ("assistant", pa.string())]))
+    path = write_parquet(
+        tmp_path / "c.parquet",
+        {"images": [[{"bytes": p, "path": None}] for p in pngs], "texts": [[{"user": "q", "assistant": "a"}]] * 4},
+        pa.schema([("images", pa.list_(HF_IMAGE)), ("texts", texts)]),
+    )
+    source = source_register(name="cauldron", location=str(path))
+    _ingest(source)
+    assert source.layout == "cauldron" and source.row_count == 4 and source.image_count == 4
+    assert Image.objects.count() == 4
+    row = SourceRow.objects.get(source=source, row_number=2)
+    assert row.data["images"] == [{"$image": row.image_shas[0]}]
+
+
+def test_ingests_an_image_folder_and_rejects_what_is_not_an_image(tmp_path, settings):
+    settings.FINECURATE_MAX_IMAGE_PIXELS = 5000
+    root = tmp_path / "pics"
+    write_image(root / "cat" / "a.png")
+    write_image(root / "dog" / "b.png", (0, 200, 0))
+    write_image(root / "dog" / "huge.png", size=(100, 100))
+    (root / "dog" / "broken.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
+    (root / "list.bin").write_bytes(b"?")
+    source = source_register(name="pics", location=str(root))
+    job = _ingest(source)
+    assert source.layout == "imagefolder" and source.detected_format == "imagefolder"
+    assert source.row_count == 2 and source.image_count == 2 and source.rejected_count == 3
+    reasons = dict(JobError.objects.filter(job=job).values_list("location", "message"))
+    assert "decompression bomb" in reasons["dog/huge.png"]
+    assert "dog/broken.jpg" in reasons and "unknown format" in reasons["list.bin"]
+    assert {d["label"] for _, d in _rows(source)} == {"cat", "dog"}
+
+
+def test_running_an_ingest_twice_leaves_the_same_rows(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"i": i} for i in range(10)])
+    source = source_register(name="twice", location=str(path))
+    _ingest(source)
+    first = _rows(source)
+    job = _ingest(source)
+    assert _rows(source) == first and source.row_count == 10 and job.state == Job.State.QUEUED
+    assert SourceRow.objects.filter(source=source).count() == 10
+
+
+def test_reingest_after_the_file_changed_drops_rows_that_are_gone_or_now_rejected(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"i": i} for i in range(6)])
+    source = source_register(name="changing", location=str(path))
+    _ingest(source)
+    write_jsonl(path, [{"i": 0}, "{bad", {"i": 20}])
+    _ingest(source)
+    assert _rows(source) == [(0, {"i": 0}), (2, {"i": 20})]
+    assert source.row_count == 2 and source.rejected_count == 1
+
+
+def test_a_file_that_cannot_be_read_fails_the_job_with_a_clear_message(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text('{"a": 1')
+    source = source_register(name="broken", location=str(path), format="parquet")
+    with pytest.raises(JobFailed, match="not a valid Parquet file"):
+        _ingest(source)
+    source.refresh_from_db()
+    assert source.status == Source.Status.FAILED
+
+
+def test_a_source_whose_every_record_is_rejected_fails(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", ["{x", "[1]"])
+    source = source_register(name="allbad", location=str(path))
+    job = job_create(kind=Job.Kind.INGEST, target=source)
+    with pytest.raises(JobFailed, match="all 2 records were rejected"):
+        source_ingest(source=source, job=job)
+    source.refresh_from_db()
+    assert source.status == Source.Status.FAILED and source.rejected_count == 2
+    assert JobError.objects.filter(job=job).count() == 2
+
+
+def test_a_source_moved_outside_the_roots_fails(tmp_path, settings):
+    path = write_json(tmp_path / "a.json", [{"a": 1}])
+    source = source_register(name="moved", location=str(path))
+    settings.FINECURATE_DATA_ROOTS = [tmp_path / "elsewhere"]
+    with pytest.raises(JobFailed, match="outside the allowed data roots"):
+        _ingest(source)
+
+
+def test_a_retried_job_reports_each_rejected_row_once(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"a": 1}, "{bad"])
+    source = source_register(name="retry", location=str(path))
+    job = job_create(kind=Job.Kind.INGEST, target=source)
+    source_ingest(source=source, job=job)
+    source_ingest(source=source, job=job)
+    job.refresh_from_db()
+    assert job.error_count == 1 and JobError.objects.filter(job=job).count() == 1
+
+
+def test_rows_are_flushed_in_batches_with_progress(tmp_path, monkeypatch, django_assert_max_num_queries):
+    monkeypatch.setattr("curation.services.ingest.FLUSH_ROWS", 100)
+    path = write_jsonl(tmp_path / "a.jsonl", [{"i": i} for i in range(1000)])
+    source = source_register(name="batches", location=str(path))
+    job = job_create(kind=Job.Kind.INGEST, target=source)
+    # About ten COPY batches and their progress updates, never one INSERT per row.
+    with django_assert_max_num_queries(120):
+        source_ingest(source=source, job=job)
+    assert SourceRow.objects.filter(source=source).count() == 1000
