@@ -1,0 +1,88 @@
+"""The README's first command on the embedded default: SQLite, a filesystem broker, a worker, the demo, a login."""
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_SOURCES = {"demo-llava", "demo-cauldron", "demo-sharegpt"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def running_app(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update({"DEBUG": "1", "FINECURATE_VAR_DIR": str(tmp_path / "var"), "PYTHONUNBUFFERED": "1"})
+    log = (tmp_path / "up.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "up", "--addr", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", tmp_path / "var", tmp_path / "up.log"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_up_serves_the_demo_with_a_printed_login_and_a_working_worker(running_app):
+    base_url, var_dir, log_path = running_app
+    output = _wait_for(
+        lambda: (text := log_path.read_text()) and "FineCurate is at" in text and text, 180, "the app to start"
+    )
+    match = re.search(r"curator\s+password: (\S+)", output)
+    assert match, output
+    password = match.group(1)
+
+    def demo_ingested():
+        with sqlite3.connect(var_dir / "finecurate.sqlite3") as db:
+            rows = db.execute("SELECT name, status, row_count FROM curation_source").fetchall()
+        ready = {name: count for name, status, count in rows if status == "ready"}
+        return ready if set(ready) == DEMO_SOURCES else None
+
+    ingested = _wait_for(demo_ingested, 240, "the worker to ingest the demo sources")
+    assert all(count == 12 for count in ingested.values()), ingested
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base_url}/login/", timeout=30).read()
+    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    body = urllib.parse.urlencode({"username": "curator", "password": password, "csrfmiddlewaretoken": csrf}).encode()
+    request = urllib.request.Request(f"{base_url}/login/", data=body, headers={"Referer": f"{base_url}/login/"})
+    home = opener.open(request, timeout=30).read().decode()
+    assert "Sign out" in home
+    sources = opener.open(f"{base_url}/sources/", timeout=30).read().decode()
+    assert all(name in sources for name in DEMO_SOURCES)
