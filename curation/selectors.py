@@ -1,8 +1,10 @@
 """Selectors: every read the pages, the API and the workers share."""
+import random
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 
-from curation.models import Job, Source, SourceRow
+from curation.models import Job, Mapping, Source, SourceRow
 
 
 def job_latest_for(*, target: models.Model, kind: str | None = None) -> Job | None:
@@ -86,3 +88,44 @@ def source_image_count(*, source: Source) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, [source.pk])
         return int(cursor.fetchone()[0])
+
+
+# --- mapping: versions, and the rows a preview shows ---
+
+# Rows scanned to find the ones a mapping finds hardest (every one is mapped, so keep it bounded).
+MAPPING_HARDEST_SCAN_ROWS = 300
+
+
+def mapping_versions(*, source: Source) -> list[Mapping]:
+    return list(Mapping.objects.filter(source=source).select_related("created_by", "decided_by", "subset").order_by("-version"))
+
+
+def mapping_accepted(*, source: Source) -> Mapping | None:
+    return Mapping.objects.filter(source=source, status=Mapping.Status.ACCEPTED).select_related("subset").first()
+
+
+def source_rows_first(*, source: Source, n: int) -> list[SourceRow]:
+    return list(SourceRow.objects.filter(source=source).order_by("row_number")[:n])
+
+
+def source_rows_random(*, source: Source, n: int, seed: int, exclude: set[int] | None = None) -> list[SourceRow]:
+    """About n rows picked at random (reproducibly by seed) by row number, without a full-table ORDER BY random()."""
+    last = SourceRow.objects.filter(source=source).aggregate(last=models.Max("row_number"))["last"]
+    if last is None:
+        return []
+    picker = random.Random(seed)  # noqa: S311 (sampling rows to show, not security)
+    candidates = [n_ for n_ in range(last + 1) if n_ not in (exclude or set())] if last < 10 * n + 50 else None
+    if candidates is not None:
+        wanted = picker.sample(candidates, min(n, len(candidates)))
+    else:
+        wanted = [picker.randint(0, last) for _ in range(3 * n)]
+    rows = {r.row_number: r for r in SourceRow.objects.filter(source=source, row_number__in=wanted)}
+    picked = [rows[w] for w in dict.fromkeys(wanted) if w in rows and w not in (exclude or set())]
+    return picked[:n]
+
+
+def source_rows_scan(*, source: Source, limit: int = MAPPING_HARDEST_SCAN_ROWS, seed: int = 0) -> list[SourceRow]:
+    """Rows to rank by difficulty: the first half of `limit`, and the rest spread at random over the source."""
+    first = source_rows_first(source=source, n=limit // 2)
+    spread = source_rows_random(source=source, n=limit - len(first), seed=seed, exclude={r.row_number for r in first})
+    return first + spread

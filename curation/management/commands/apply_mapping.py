@@ -1,0 +1,69 @@
+"""Apply a source's accepted mapping (or --version N) to build its samples: the job the accept button queues."""
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from curation.management.commands.suggest_mapping import source_lookup
+from curation.mapping.spec import SpecError
+from curation.models import Job, Mapping
+from curation.services.jobs import job_create
+from curation.services.mapping import MappingStateError, mapping_accept, mapping_apply_start
+from workers.tasks.mapping import apply_mapping
+
+
+class Command(BaseCommand):
+    help = "Build SOURCE's samples with its accepted mapping version (or --version N, accepting it with --accept)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("source", help="source id or name")
+        parser.add_argument("--version", type=int, help="mapping version (default: the accepted one)")
+        parser.add_argument(
+            "--accept", action="store_true", help="accept --version first (recorded as a decision; the job is queued)"
+        )
+        parser.add_argument("--by", help="username the acceptance is recorded under (required with --accept)")
+        parser.add_argument("--queue", action="store_true", help="queue the job for a worker instead of running it here")
+
+    def handle(self, *args: object, **options: object) -> None:
+        source = source_lookup(str(options["source"]))
+        version = options["version"]
+        mappings = Mapping.objects.filter(source=source)
+        if version is not None:
+            mapping = mappings.filter(version=version).first()
+            if mapping is None:
+                raise CommandError(f"{source.name} has no mapping version {version}")
+        else:
+            mapping = mappings.filter(status=Mapping.Status.ACCEPTED).first()
+            if mapping is None:
+                raise CommandError(f"{source.name} has no accepted mapping; pass --version N --accept --by USER")
+        try:
+            job = self._job(mapping, options)
+        except (MappingStateError, SpecError) as exc:
+            raise CommandError(str(exc)) from exc
+        if options["queue"]:
+            self.stdout.write(f"queued job #{job.pk}")
+            return
+        apply_mapping.run(job.pk)  # the task body, in this process: same job bookkeeping as a worker
+        job.refresh_from_db()
+        if job.state != Job.State.SUCCEEDED:
+            raise CommandError(f"job #{job.pk} {job.state}: {job.message}")
+        r = job.result
+        self.stdout.write(
+            f"{source.name} v{mapping.version}: {r['samples']} samples in subset #{r['subset_id']}, "
+            f"{r['filtered']} filtered, {r['rejected']} rejected, {r['removed']} old samples removed"
+        )
+
+    def _job(self, mapping: Mapping, options: dict[str, object]) -> Job:
+        if mapping.status == Mapping.Status.SUGGESTED:
+            if not options["accept"]:
+                raise CommandError(f"version {mapping.version} is not accepted; add --accept --by USER to accept it")
+            user = get_user_model().objects.filter(username=options["by"]).first() if options["by"] else None
+            if user is None or not user.has_perm("curation.decide_mapping"):
+                raise CommandError("--by must name a user allowed to decide mappings")
+            # Accepting queues the apply job exactly as the page does; a worker runs it.
+            options["queue"] = True
+            return mapping_accept(mapping=mapping, by=user)
+        if mapping.status != Mapping.Status.ACCEPTED:
+            raise CommandError(f"version {mapping.version} is {mapping.status}; only the accepted version is applied")
+        if options["queue"]:
+            return mapping_apply_start(mapping=mapping, by=None)
+        return job_create(kind=Job.Kind.APPLY_MAPPING, target=mapping, params={"version": mapping.version},
+                          total=mapping.source.row_count or None)

@@ -1,0 +1,1 @@
+"""Schema mapping: the declarative spec, the pure row -> sample function, and the suggesters that propose specs."""

@@ -1,0 +1,214 @@
+"""The worker side of mapping: propose a spec for a source, and apply an accepted version to build samples.
+
+Tasks in workers/tasks/mapping.py call these; the page side (start, accept, reject) is in services/mapping.py.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from curation.mapping.apply import FilteredOut, ImageRef, RowMappingError, row_map
+from curation.mapping.spec import MappingSpec, SpecError, spec_parse
+from curation.mapping.suggesters import SourceProfile, SuggestionFailed, suggest
+from curation.models import Image, Job, Mapping, MappingStagedRow, Source, SourceRow
+from curation.selectors import source_rows_first, source_rows_random
+from curation.services.images import ImageRejected, image_store, image_store_path
+from curation.services.jobs import RowError, job_progress, job_reject_rows, job_reset_errors
+from curation.services.paths import PathNotAllowed, path_resolve_relative
+from curation.services.samples import SubsetFrozen, samples_swap_in
+
+APPLY_BATCH_SIZE = 500
+PROFILE_FIRST_ROWS = 30
+PROFILE_RANDOM_ROWS = 20
+
+
+class MappingApplyFailed(RuntimeError):
+    """Apply stopped without touching the live samples; the message says why, for the job's page."""
+
+
+# --- suggest --------------------------------------------------------------------------------------------
+
+def source_profile(*, source: Source, seed: int = 0) -> SourceProfile:
+    first = source_rows_first(source=source, n=PROFILE_FIRST_ROWS)
+    spread = source_rows_random(
+        source=source, n=PROFILE_RANDOM_ROWS, seed=seed, exclude={r.row_number for r in first}
+    )
+    return SourceProfile(
+        name=source.name,
+        layout=source.layout,
+        columns=dict(source.columns or {}),
+        rows=[r.data for r in first + spread if isinstance(r.data, dict)],
+    )
+
+
+def mapping_next_version(*, source: Source) -> int:
+    """The next version number; callers hold the source's row lock so two writers never take the same one."""
+    last = Mapping.objects.filter(source=source).aggregate(last=Max("version"))["last"]
+    return (last or 0) + 1
+
+
+def mapping_suggest(*, source: Source, job: Job | None = None, engine: str = "auto") -> Mapping:
+    """Run the suggesters on the source's rows and store the proposal as a new suggested version."""
+    if job is not None:
+        done = Job.objects.filter(pk=job.pk).values_list("result", flat=True).first() or {}
+        if done.get("mapping_id"):  # a redelivered task: the version was already stored
+            return Mapping.objects.get(pk=done["mapping_id"])
+    if not SourceRow.objects.filter(source=source).exists():
+        raise SuggestionFailed(f"source {source.name} has no rows yet; ingest it first")
+    profile = source_profile(source=source)
+    outcome = suggest(profile, engine=engine)
+    chosen = outcome.chosen
+    reasons = [r.to_dict() for r in chosen.reasons]
+    reasons += [{"role": "error", "column": None, "text": e, "confidence": 0.0} for e in chosen.errors]
+    with transaction.atomic():
+        Source.objects.select_for_update().filter(pk=source.pk).first()
+        latest = Mapping.objects.filter(source=source).order_by("-version").first()
+        same = (
+            latest is not None and latest.status == Mapping.Status.SUGGESTED and latest.spec == chosen.spec
+            and latest.engine == chosen.engine
+        )
+        if same:
+            mapping = latest
+        else:
+            mapping = Mapping.objects.create(
+                source=source, version=mapping_next_version(source=source), spec=chosen.spec,
+                status=Mapping.Status.SUGGESTED, engine=chosen.engine, confidence=round(chosen.confidence, 3),
+                reasons=reasons, created_by=job.created_by if job else None,
+            )
+        if job is not None:
+            job.result = {
+                "mapping_id": mapping.pk, "version": mapping.version, "engine": chosen.engine,
+                "confidence": mapping.confidence, "valid": chosen.is_valid, "tried": outcome.tried,
+            }
+            Job.objects.filter(pk=job.pk).update(result=job.result, done=1, total=1)
+    return mapping
+
+
+# --- images ---------------------------------------------------------------------------------------------
+
+def source_folder(*, source: Source) -> Path:
+    location = Path(source.location)
+    return location if location.is_dir() else location.parent
+
+
+def image_refs_resolve(*, refs: list[ImageRef], source: Source, stored: set[str]) -> list[str]:
+    """The sha256 of every image a mapped row refers to, storing path and bytes images; RowMappingError if one
+    is missing or not an image. `stored` holds shas known to exist (looked up once per batch)."""
+    shas = []
+    for ref in refs:
+        try:
+            if ref.kind == "sha":
+                if ref.value not in stored:
+                    raise RowMappingError(f"image {str(ref.value)[:12]}… is not stored (was the source ingested fully?)")
+                shas.append(str(ref.value))
+            elif ref.kind == "path":
+                base = Path(ref.base) if ref.base else source_folder(source=source)
+                if not base.is_absolute():
+                    base = source_folder(source=source) / base
+                path = path_resolve_relative(base=base, relative=str(ref.value))
+                image = image_store_path(path=path)
+                stored.add(image.pk)
+                shas.append(image.pk)
+            else:
+                image = image_store(data=ref.value if isinstance(ref.value, bytes) else str(ref.value).encode())
+                stored.add(image.pk)
+                shas.append(image.pk)
+        except (ImageRejected, PathNotAllowed) as exc:
+            raise RowMappingError(f"image {str(ref.value)[:80]!r}: {exc}") from exc
+    return shas
+
+
+def stored_shas(refs: list[ImageRef]) -> set[str]:
+    wanted = {str(r.value) for r in refs if r.kind == "sha"}
+    return set(Image.objects.filter(pk__in=wanted).values_list("pk", flat=True)) if wanted else set()
+
+
+# --- apply ----------------------------------------------------------------------------------------------
+
+@dataclass
+class _Counts:
+    rows: int = 0
+    built: int = 0
+    filtered: int = 0
+    rejected: int = 0
+
+
+def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
+    """Build every row under the accepted version, then swap the result in as the subset's samples of the
+    source, in one transaction. Safe to run twice; a crash before the swap leaves the old samples as they were."""
+    mapping = Mapping.objects.select_related("source", "subset").get(pk=mapping.pk)
+    source = mapping.source
+    if mapping.status != Mapping.Status.ACCEPTED:
+        raise MappingApplyFailed(f"version {mapping.version} is {mapping.get_status_display().lower()}, not accepted; "
+                                 "nothing was applied")
+    if mapping.subset is None:
+        raise MappingApplyFailed(f"version {mapping.version} has no subset; accept it again")
+    try:
+        spec = spec_parse(mapping.spec, columns=source.columns)
+    except SpecError as exc:
+        raise MappingApplyFailed(f"the spec of version {mapping.version} is not valid: {exc}") from exc
+    job_reset_errors(job=job)
+    MappingStagedRow.objects.filter(mapping=mapping).delete()
+    counts = _build(spec=spec, mapping=mapping, source=source, job=job)
+    if counts.rows and not counts.built and counts.rejected:
+        MappingStagedRow.objects.filter(mapping=mapping).delete()
+        raise MappingApplyFailed(f"every one of the {counts.rows:,} rows was rejected (see the rejected rows); "
+                                 "the previous samples are kept")
+    with transaction.atomic():
+        locked = Mapping.objects.select_for_update().get(pk=mapping.pk)
+        if locked.status != Mapping.Status.ACCEPTED:
+            raise MappingApplyFailed(f"version {mapping.version} was superseded while it was being applied; "
+                                     "the newer version's job applies instead")
+        try:
+            swap = samples_swap_in(mapping=locked, subset=mapping.subset)
+        except SubsetFrozen as exc:
+            raise MappingApplyFailed(str(exc)) from exc
+        Mapping.objects.filter(pk=mapping.pk).update(applied_at=timezone.now())
+    result = {
+        "mapping_id": mapping.pk, "version": mapping.version, "subset_id": mapping.subset_id,
+        "rows": counts.rows, "samples": swap.written, "filtered": counts.filtered,
+        "rejected": counts.rejected, "removed": swap.removed,
+    }
+    job.result = result
+    return result
+
+
+def _build(*, spec: MappingSpec, mapping: Mapping, source: Source, job: Job) -> _Counts:
+    counts = _Counts()
+    job_progress(job=job, done=0, total=SourceRow.objects.filter(source=source).count())
+    last = -1
+    while True:
+        batch = list(SourceRow.objects.filter(source=source, row_number__gt=last).order_by("row_number")[:APPLY_BATCH_SIZE])
+        if not batch:
+            break
+        last = batch[-1].row_number
+        mapped: list[tuple[SourceRow, Any]] = []
+        errors: list[RowError] = []
+        for row in batch:
+            try:
+                mapped.append((row, row_map(spec, source_name=source.name, row_number=row.row_number, data=row.data)))
+            except RowMappingError as exc:
+                errors.append(RowError(message=str(exc), row_number=row.row_number, location=f"row {row.row_number}"))
+        stored = stored_shas([ref for _, out in mapped if not isinstance(out, FilteredOut) for ref in out.images])
+        staged = []
+        for row, out in mapped:
+            if isinstance(out, FilteredOut):
+                counts.filtered += 1
+                continue
+            try:
+                shas = image_refs_resolve(refs=out.images, source=source, stored=stored)
+            except RowMappingError as exc:
+                errors.append(RowError(message=str(exc), row_number=row.row_number, location=f"row {row.row_number}"))
+                continue
+            staged.append(MappingStagedRow(mapping=mapping, row_number=row.row_number, turns=out.turns, image_shas=shas))
+        MappingStagedRow.objects.bulk_create(
+            staged, update_conflicts=True, unique_fields=["mapping", "row_number"], update_fields=["turns", "image_shas"]
+        )
+        counts.rows += len(batch)
+        counts.built += len(staged)
+        counts.rejected += job_reject_rows(job=job, errors=errors)
+        job_progress(job=job, done=counts.rows)
+    return counts
