@@ -1,0 +1,30 @@
+"""API clients that authenticate with a token, as a training pipeline does."""
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+
+def _token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+@pytest.fixture
+def curator_api(curator) -> APIClient:
+    return _token_client(curator)
+
+
+@pytest.fixture
+def reviewer_api(reviewer) -> APIClient:
+    return _token_client(reviewer)
+
+
+@pytest.fixture
+def nobody_api(nobody) -> APIClient:
+    return _token_client(nobody)
+
+
+@pytest.fixture
+def anonymous_api() -> APIClient:
+    return APIClient()
