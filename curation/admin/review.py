@@ -1,21 +1,89 @@
-from django.contrib import admin
+"""Admin of the review machinery: queues (assignees, progress), items, and the read-only audit trail."""
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.db.models.query import QuerySet
+from django.http import HttpRequest
 
 from curation.models import Decision, ReviewItem, ReviewQueue
+from curation.services.review import review_queue_configure, review_release_expired
 
 
 @admin.register(ReviewQueue)
 class ReviewQueueAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "subset", "overlap_rate", "active"]
+    list_display = ["name", "kind", "subset", "overlap_rate", "active", "items_total", "items_decided", "items_open", "assignee_count"]
     list_filter = ["kind", "active"]
+    search_fields = ["name", "subset__name"]
     filter_horizontal = ["assignees"]
+    raw_id_fields = ["subset"]
+    readonly_fields = ["created_by", "created_at", "fill_fraction", "fill_seed"]
+    actions = ["open_queues", "close_queues", "release_lapsed_claims"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("subset")
+            .annotate(
+                n_total=Count("items", distinct=True),
+                n_decided=Count("items", filter=Q(items__state=ReviewItem.State.DECIDED), distinct=True),
+                n_open=Count("items", filter=Q(items__state__in=[ReviewItem.State.QUEUED, ReviewItem.State.CLAIMED]), distinct=True),
+                n_assignees=Count("assignees", distinct=True),
+            )
+        )
+
+    @admin.display(description="items", ordering="n_total")
+    def items_total(self, obj: ReviewQueue) -> int:
+        return obj.n_total
+
+    @admin.display(description="decided", ordering="n_decided")
+    def items_decided(self, obj: ReviewQueue) -> int:
+        return obj.n_decided
+
+    @admin.display(description="open", ordering="n_open")
+    def items_open(self, obj: ReviewQueue) -> int:
+        return obj.n_open
+
+    @admin.display(description="assignees (none = every reviewer)", ordering="n_assignees")
+    def assignee_count(self, obj: ReviewQueue) -> int:
+        return obj.n_assignees
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Open the selected queues to reviewers", permissions=["change"])
+    def open_queues(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for queue in queryset:
+            review_queue_configure(queue=queue, by=request.user, active=True)
+        self.message_user(request, f"{queryset.count()} queue(s) opened.", messages.SUCCESS)
+
+    @admin.action(description="Close the selected queues", permissions=["change"])
+    def close_queues(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for queue in queryset:
+            review_queue_configure(queue=queue, by=request.user, active=False)
+        self.message_user(request, f"{queryset.count()} queue(s) closed.", messages.SUCCESS)
+
+    @admin.action(description="Return lapsed claims (all queues) to their queues", permissions=["change"])
+    def release_lapsed_claims(self, request: HttpRequest, queryset: QuerySet) -> None:
+        released = review_release_expired()
+        self.message_user(request, f"{released} lapsed claim(s) returned.", messages.SUCCESS)
 
 
 @admin.register(ReviewItem)
 class ReviewItemAdmin(admin.ModelAdmin):
-    list_display = ["id", "queue", "kind", "state", "round", "assignee", "verdict", "decided_by", "decided_at"]
+    list_display = ["id", "queue", "kind", "state", "round", "assignee", "lease_expires_at", "verdict", "decided_by", "decided_at"]
     list_filter = ["kind", "state", "round"]
-    raw_id_fields = ["queue", "subset", "assignee", "decided_by"]
+    search_fields = ["target_id"]
+    raw_id_fields = ["queue", "subset", "assignee", "decided_by", "excluded_reviewer", "bulk_job"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Decisions go through the review services (they write the audit rows), never this form.
+        return [f.name for f in ReviewItem._meta.concrete_fields if f.name not in {"priority"}]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Decision)

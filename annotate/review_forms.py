@@ -1,0 +1,123 @@
+"""Forms of the review pages: filling and configuring queues, bulk decisions, the audit trail's filters."""
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+
+from curation.models import ReviewItem, ReviewQueue, Subset
+from curation.review.kinds import kinds_registered
+from curation.services.review_bulk import ATTRIBUTE_KEY, UNDECIDED_STATES
+
+
+def _kind_choices() -> list[tuple[str, str]]:
+    return [(k.kind, ReviewQueue.Kind(k.kind).label) for k in kinds_registered()]
+
+
+class PercentField(forms.FloatField):
+    """A share typed as a percentage (2 or 2%) and cleaned to a fraction (0.02)."""
+
+    def to_python(self, value: Any) -> float | None:
+        if isinstance(value, str):
+            value = value.strip().rstrip("%").strip()
+        number = super().to_python(value)
+        return None if number is None else number / 100.0
+
+
+class QueueFillForm(forms.Form):
+    subset = forms.ModelChoiceField(queryset=Subset.objects.all())
+    kind = forms.ChoiceField(choices=_kind_choices)
+    percent = PercentField(
+        label="Share of the subset (%)", min_value=0.0001, max_value=1.0, initial=100,
+        help_text="100 queues every sample; 2 is a 2% spot check.",
+    )
+    seed = forms.IntegerField(initial=1, help_text="The same seed picks the same samples.")
+    overlap = PercentField(
+        label="Double review (%)", required=False, min_value=0.0, max_value=1.0,
+        help_text="Share of items a second reviewer also decides, to measure agreement.",
+    )
+
+
+class QueueSettingsForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    instructions = forms.CharField(required=False, widget=forms.Textarea)
+    overlap = PercentField(label="Double review (%)", min_value=0.0, max_value=1.0)
+    active = forms.BooleanField(required=False)
+    assignees = forms.ModelMultipleChoiceField(
+        queryset=get_user_model().objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Nobody ticked: every reviewer may work the queue.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        people = get_user_model().objects.filter(is_active=True).filter(
+            Q(groups__name__in=["reviewer", "curator", "admin"]) | Q(is_superuser=True)
+        )
+        self.fields["assignees"].queryset = people.distinct().order_by("username")
+
+
+class BulkFilterForm(forms.Form):
+    kind = forms.ChoiceField(choices=_kind_choices)
+    queue = forms.ModelChoiceField(queryset=ReviewQueue.objects.all(), required=False)
+    subset = forms.ModelChoiceField(queryset=Subset.objects.all(), required=False)
+    states = forms.MultipleChoiceField(
+        choices=[(s, ReviewItem.State(s).label) for s in (ReviewItem.State.QUEUED, ReviewItem.State.CLAIMED, ReviewItem.State.DECIDED)],
+        initial=list(UNDECIDED_STATES), widget=forms.CheckboxSelectMultiple,
+    )
+    verdict = forms.CharField(required=False, max_length=32, help_text="Only items currently decided so.")
+    score_min = forms.FloatField(required=False, label="Score from")
+    score_max = forms.FloatField(required=False, label="Score to")
+    attribute = forms.CharField(required=False, max_length=64, help_text="e.g. source, attribute, images")
+    attribute_value = forms.CharField(required=False, max_length=200, label="equal to")
+    created_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_attribute(self) -> str:
+        value = self.cleaned_data["attribute"].strip()
+        if value and not ATTRIBUTE_KEY.match(value):
+            raise forms.ValidationError("A plain name: lower-case letters, digits and _.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        low, high = cleaned.get("score_min"), cleaned.get("score_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("score_max", "The upper bound is below the lower one.")
+        queue = cleaned.get("queue")
+        if queue is not None and cleaned.get("kind") and queue.kind != cleaned["kind"]:
+            self.add_error("queue", f"That queue holds {queue.get_kind_display()} items.")
+        return cleaned
+
+
+class BulkDecideForm(forms.Form):
+    """The decision applied to a filter's items (names apart from the filter's own `verdict`)."""
+
+    decision = forms.CharField(max_length=32)
+    decision_reason = forms.CharField(required=False, max_length=64)
+    decision_note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    confirmed_count = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(required=False, max_length=150, label="Who (username)")
+    verdict = forms.CharField(required=False, max_length=32)
+    kind = forms.ChoiceField(required=False, choices=lambda: [("", "any"), *ReviewQueue.Kind.choices])
+    target_type = forms.ModelChoiceField(
+        required=False, queryset=ContentType.objects.filter(app_label="curation").order_by("model"), empty_label="any"
+    )
+    target_id = forms.CharField(required=False, max_length=64, label="Target id")
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def selector_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "actor": data.get("actor", "").strip(),
+            "verdict": data.get("verdict", "").strip(),
+            "kind": data.get("kind", ""),
+            "target_type_id": data["target_type"].pk if data.get("target_type") else None,
+            "target_id": data.get("target_id", "").strip(),
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+        }
