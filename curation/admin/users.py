@@ -99,6 +99,8 @@ class AnnotatorAdmin(UserAdmin):
 
     def _chosen(self, request: HttpRequest, name: str):
         form = self.action_form(request.POST)
+        # The admin fills the action choices per request; a fresh form needs them to validate.
+        form.fields["action"].choices = self.get_action_choices(request)
         return form.cleaned_data.get(name) if form.is_valid() else None
 
     @admin.action(description="Deactivate the selected users (they can no longer sign in)", permissions=["change"])

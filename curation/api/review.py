@@ -59,7 +59,12 @@ class ItemOut(serializers.Serializer):
     target_id = serializers.CharField()
     lease_expires_at = serializers.DateTimeField(allow_null=True)
     verdict = serializers.CharField()
-    target = serializers.JSONField(required=False, help_text="The target as the kind describes it (a sample's turns and images).")
+
+
+class ClaimOut(ItemOut):
+    target = serializers.JSONField(
+        required=False, help_text="The target as its kind describes it (a sample's turns and images); left out with ?target=0."
+    )
 
 
 class DecideIn(serializers.Serializer):
@@ -116,7 +121,7 @@ class QueueClaim(APIView):
     @extend_schema(
         operation_id="review_queue_claim",
         request=None,
-        responses={200: ItemOut, 204: OpenApiResponse(description="Nothing left for you in this queue.")},
+        responses={200: ClaimOut, 204: OpenApiResponse(description="Nothing left for you in this queue.")},
         summary="Claim the next item (or get back the one you hold)",
     )
     def post(self, request: Request, queue_id: int) -> Response:

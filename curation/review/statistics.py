@@ -43,7 +43,10 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> Proportion:
     denominator = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
-    return Proportion(successes=successes, n=n, low=max(0.0, centre - half), high=min(1.0, centre + half))
+    # At 0 or n successes the bound is exactly 0 or 1; floating point would leave 1e-16 off.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Proportion(successes=successes, n=n, low=low, high=high)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from curation.services.review import ReviewError
 BULK_TASK = "workers.tasks.review.review_bulk_decide"
 BULK_BATCH_SIZE = 1_000
 UNDECIDED_STATES = (ReviewItem.State.QUEUED, ReviewItem.State.CLAIMED)
-ATTRIBUTE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# A plain JSON key: no "__", which the ORM would read as a lookup (attributes__x__contains).
+ATTRIBUTE_KEY = re.compile(r"^(?=.{1,64}$)[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
 
 class InvalidBulkDecision(ReviewError):

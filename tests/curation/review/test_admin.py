@@ -1,0 +1,57 @@
+"""The admin for annotators and queues: create, deactivate, roles, assignments, throughput."""
+import pytest
+from django.contrib.auth.models import Group, User
+
+from curation.models import ReviewQueue
+from curation.services.review import review_claim_next, review_decide
+from tests.curation.review.builders import sample_queue_make
+
+pytestmark = pytest.mark.django_db
+
+
+def _action(client, action, users, **extra):
+    data = {"action": action, "_selected_action": [u.pk for u in users], "index": 0, **extra}
+    return client.post("/admin/auth/user/", data)
+
+
+def test_admins_create_annotators_and_put_them_in_roles_and_queues(admin_client_, reviewer):
+    queue, samples = sample_queue_make(count=1)
+    created = admin_client_.post(
+        "/admin/auth/user/add/", {"username": "newbie", "password1": "a-Long-passphrase-1", "password2": "a-Long-passphrase-1", "usable_password": "true"}
+    )
+    assert created.status_code == 302, created.content.decode()[:2000]
+    newbie = User.objects.get(username="newbie")
+    _action(admin_client_, "add_role", [newbie], role=Group.objects.get(name="reviewer").pk)
+    assert newbie.groups.filter(name="reviewer").exists()
+    _action(admin_client_, "assign_queue", [newbie], queue=queue.pk)
+    assert list(queue.assignees.all()) == [newbie]
+    _action(admin_client_, "unassign_queue", [newbie], queue=queue.pk)
+    assert not queue.assignees.exists()
+    _action(admin_client_, "assign_subset", [newbie, reviewer], subset=samples[0].subset_id)
+    assert set(queue.assignees.all()) == {newbie, reviewer}
+    _action(admin_client_, "deactivate", [newbie])
+    newbie.refresh_from_db()
+    assert not newbie.is_active
+
+
+def test_the_user_list_shows_each_annotators_throughput(admin_client_, reviewer):
+    queue, _ = sample_queue_make(count=2)
+    for _ in range(2):
+        item = review_claim_next(queue=queue, user=reviewer)
+        review_decide(item_id=item.pk, user=reviewer, data={"verdict": "accept"})
+    html = admin_client_.get("/admin/auth/user/").content.decode()
+    assert 'class="field-decided_recent">2<' in html and 'class="field-per_hour_recent">2.0<' in html
+
+
+def test_the_user_form_assigns_review_queues(admin_client_, reviewer):
+    queue, _ = sample_queue_make(count=1)
+    page = admin_client_.get(f"/admin/auth/user/{reviewer.pk}/change/")
+    assert 'name="review_queues"' in page.content.decode()
+
+
+def test_the_queue_admin_lists_progress_and_closes_queues(admin_client_):
+    queue, _ = sample_queue_make(count=3)
+    html = admin_client_.get("/admin/curation/reviewqueue/").content.decode()
+    assert 'class="field-items_total">3<' in html
+    admin_client_.post("/admin/curation/reviewqueue/", {"action": "close_queues", "_selected_action": [queue.pk], "index": 0})
+    assert not ReviewQueue.objects.get(pk=queue.pk).active
