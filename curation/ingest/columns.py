@@ -5,40 +5,39 @@ from curation.ingest.records import is_image_ref
 
 # A source with more distinct top-level keys than this is described by its first ones only.
 MAX_COLUMNS = 500
+TYPE_NAMES = {str: "string", int: "integer", float: "float", bool: "boolean", type(None): "null", list: "list", dict: "object"}
 TYPE_ORDER = ("image", "image[]", "string", "integer", "float", "boolean", "list", "object", "null")
 
 
 def value_type(value: Any) -> str:
-    if value is None:
-        return "null"
+    if isinstance(value, list) and value and all(is_image_ref(v) for v in value):
+        return "image[]"
     if is_image_ref(value):
         return "image"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "image[]" if value and all(is_image_ref(v) for v in value) else "list"
-    return "object"
+    return TYPE_NAMES.get(type(value), "object")
 
 
 class ColumnTypes:
-    def __init__(self) -> None:
-        self.types: dict[str, set[str]] = {}
+    """Per column, the Python types seen (cheap to record per row) and, where rows held images, "image"/"image[]"."""
 
-    def observe(self, data: dict[str, Any]) -> None:
+    def __init__(self) -> None:
+        self.seen: dict[str, set[Any]] = {}
+
+    def observe(self, data: dict[str, Any], *, has_images: bool = True) -> None:
+        """Record a row's types; has_images=False (no image references possible) skips looking for them."""
+        seen = self.seen
         for key, value in data.items():
-            seen = self.types.get(key)
-            if seen is None:
-                if len(self.types) >= MAX_COLUMNS:
+            kinds = seen.get(key)
+            if kinds is None:
+                if len(seen) >= MAX_COLUMNS:
                     continue
-                seen = self.types[key] = set()
-            seen.add(value_type(value))
+                kinds = seen[key] = set()
+            kinds.add(value_type(value) if has_images and type(value) in (list, dict) else type(value))
 
     def as_dict(self) -> dict[str, str]:
         """Column -> its types joined by '|', e.g. {"image": "image", "caption": "string|null"}."""
-        return {key: "|".join(t for t in TYPE_ORDER if t in seen) for key, seen in self.types.items()}
+        result = {}
+        for key, kinds in self.seen.items():
+            names = {kind if isinstance(kind, str) else TYPE_NAMES.get(kind, "object") for kind in kinds}
+            result[key] = "|".join(name for name in TYPE_ORDER if name in names)
+        return result

@@ -6,6 +6,7 @@ end in an image extension, taken as paths relative to the source file's folder.
 """
 import datetime as dt
 import math
+import re
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ class RowRejected(ValueError):
 class PreparedRow:
     data: dict[str, Any]
     image_shas: list[str]
+    # The record's JSON text as read, when preparing changed nothing: written as it is, not serialised again.
+    json_text: str | None = None
 
 
 def image_ref(sha256: str) -> dict[str, str]:
@@ -51,12 +54,20 @@ def _is_image_struct(value: dict) -> bool:
     return keys == {"bytes"} and isinstance(value["bytes"], bytes | bytearray | memoryview)
 
 
+IMAGE_SUFFIXES = tuple(IMAGE_EXTENSIONS)
+# Text of a JSON record that may need more than parsing: an image path, NUL or a lone surrogate, the reserved key.
+NEEDS_PREPARING = re.compile(
+    r"\.(?:jpe?g|png|webp|gif|bmp|tiff?)\s*\"|\\u0000|\\ud[89a-f]|\"\$image\"", re.IGNORECASE
+)
+
+
 def _looks_like_image_path(value: str) -> bool:
+    # The tail alone is lowered: this runs for every string of every row.
     return (
-        len(value) <= MAX_PATH_CHARS
+        value[-6:].rstrip().lower().endswith(IMAGE_SUFFIXES)
+        and len(value) <= MAX_PATH_CHARS
         and "\n" not in value
         and "://" not in value
-        and Path(value.strip()).suffix.lower() in IMAGE_EXTENSIONS
     )
 
 
@@ -66,7 +77,14 @@ class RecordPreparer:
     def __init__(self) -> None:
         self._stored_paths: OrderedDict[Path, str] = OrderedDict()
 
+    def prepare_quick(self, data: dict[str, Any], *, json_text: str | None) -> PreparedRow | None:
+        """The row as it is, when its JSON text as read shows nothing to prepare (no database needed); else None."""
+        if json_text is not None and not NEEDS_PREPARING.search(json_text):
+            return PreparedRow(data=data, image_shas=[], json_text=json_text)
+        return None
+
     def prepare(self, data: dict[str, Any], *, base_dir: Path, text_keys: frozenset[str] = frozenset()) -> PreparedRow:
+        """The row to store, its images stored (this may use the database)."""
         shas: list[str] = []
         prepared: dict[str, Any] = {}
         for key, value in data.items():

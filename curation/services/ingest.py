@@ -57,11 +57,14 @@ def source_ingest(*, source: Source, job: Job) -> None:
     """Read the source's file or folder into SourceRows; safe to run again (rows are keyed on row_number)."""
     job_reset_errors(job=job)
     Source.objects.filter(pk=source.pk).update(status=Source.Status.INGESTING)
+    run: _Run | None = None
     try:
         run = _start(source, job)
         _read_all(run)
         _finish(run)
-    except BaseException:
+    except BaseException as exc:
+        if run is not None:
+            run.writer.abort(exc)
         Source.objects.filter(pk=source.pk).update(status=Source.Status.FAILED)
         raise
 
@@ -105,12 +108,15 @@ def _take(run: _Run, record: Record) -> None:
     error = record.error
     if error is None and record.data is not None and record.row_number is not None:
         try:
-            prepared = run.preparer.prepare(record.data, base_dir=record.base_dir, text_keys=record.text_keys)
+            prepared = run.preparer.prepare_quick(record.data, json_text=record.json_text)
+            if prepared is None:
+                run.writer.hold()  # storing images needs the connection the COPY holds
+                prepared = run.preparer.prepare(record.data, base_dir=record.base_dir, text_keys=record.text_keys)
             run.writer.add(record.row_number, prepared)
         except RowRejected as exc:
             error = str(exc)
         else:
-            run.columns.observe(prepared.data)
+            run.columns.observe(prepared.data, has_images=prepared.json_text is None)
             if len(run.sample) < LAYOUT_SAMPLE_SIZE:
                 run.sample.append(prepared.data)
             return
@@ -121,8 +127,8 @@ def _take(run: _Run, record: Record) -> None:
 
 
 def _flush(run: _Run) -> None:
+    run.written += run.writer.flush()
     with transaction.atomic():
-        run.written += run.writer.flush()
         job_reject_rows(job=run.job, errors=run.errors)
         total = max(run.total, run.read) if run.total is not None else None
         job_progress(job=run.job, done=run.read, total=total)

@@ -2,7 +2,7 @@
 import gzip
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -22,7 +22,10 @@ class SourceUnreadable(Exception):
     """The file or folder cannot be read at all (not the format it claims, unreadable, empty of records)."""
 
 
-@dataclass
+NO_TEXT_KEYS: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
 class Record:
     """One record as read: either data (a dict) or the reason it could not be read.
 
@@ -36,7 +39,9 @@ class Record:
     data: dict[str, Any] | None = None
     error: str | None = None
     # Top-level keys whose strings are names, never image paths to load (e.g. an image folder's file_name).
-    text_keys: frozenset[str] = field(default_factory=frozenset)
+    text_keys: frozenset[str] = NO_TEXT_KEYS
+    # The record's JSON text as read (JSON Lines), so a row with nothing to prepare is not serialised again.
+    json_text: str | None = None
 
 
 class Reader(Protocol):

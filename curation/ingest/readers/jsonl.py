@@ -1,24 +1,28 @@
 """JSON Lines: one object per line; a malformed line is rejected with its line number, the rest read on."""
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from curation.ingest.readers.base import Record, SourceUnreadable, count_lines, location_in, open_binary
+import orjson
+
+from curation.ingest.readers.base import (
+    NO_TEXT_KEYS,
+    Record,
+    SourceUnreadable,
+    count_lines,
+    location_in,
+    open_binary,
+)
 
 
-def _refuse_constant(name: str) -> Any:
-    # NaN and Infinity are not JSON, and PostgreSQL's jsonb cannot hold them.
-    raise ValueError(f"{name} is not valid JSON")
+def json_line_parse(raw: bytes | str) -> dict[str, Any]:
+    """One line as a JSON object, or ValueError saying why not.
 
-
-def json_line_parse(raw: bytes) -> dict[str, Any]:
-    """One line as a JSON object, or ValueError saying why not."""
+    orjson is strict where PostgreSQL's jsonb is: it refuses NaN, Infinity, invalid UTF-8 and lone surrogates.
+    """
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant)
-    except UnicodeDecodeError as exc:
-        raise ValueError("not valid UTF-8") from exc
-    except json.JSONDecodeError as exc:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
     if not isinstance(value, dict):
         raise ValueError(f"a JSON object was expected, found {type(value).__name__}")
@@ -43,15 +47,16 @@ class JsonlReader:
     def records(self, *, start_row: int = 0) -> Iterator[Record]:
         row_number = start_row
         base_dir = self.path.parent
+        prefix = location_in(self.path, multi_file=self.multi_file, where="line")
         with open_binary(self.path) as handle:
             for line_number, raw in enumerate(handle, start=1):
-                if not raw.strip():
+                if raw.isspace():
                     continue
-                location = location_in(self.path, multi_file=self.multi_file, where=f"line {line_number}")
                 try:
                     data = json_line_parse(raw)
                 except ValueError as exc:
-                    yield Record(row_number=row_number, location=location, base_dir=base_dir, error=str(exc))
+                    yield Record(row_number=row_number, location=f"{prefix} {line_number}", base_dir=base_dir, error=str(exc))
                 else:
-                    yield Record(row_number=row_number, location=location, base_dir=base_dir, data=data)
+                    text = raw.decode("utf-8").strip()
+                    yield Record(row_number, f"{prefix} {line_number}", base_dir, data, None, NO_TEXT_KEYS, text)
                 row_number += 1
