@@ -2,9 +2,10 @@
 import pyarrow as pa
 import pytest
 
+from curation.ingest.records import RecordPreparer
 from curation.models import Image, Job, JobError, Source, SourceRow
 from curation.services.ingest import source_ingest
-from curation.services.jobs import job_create
+from curation.services.jobs import job_cancel, job_create
 from curation.services.sources import source_register
 from tests.curation.ingest.makers import (
     HF_IMAGE,
@@ -157,3 +158,54 @@ def test_rows_are_flushed_in_batches_with_progress(tmp_path, monkeypatch, django
     with django_assert_max_num_queries(120):
         source_ingest(source=source, job=job)
     assert SourceRow.objects.filter(source=source).count() == 1000
+
+
+def test_rows_with_images_between_streamed_text_rows_are_all_written(tmp_path, monkeypatch):
+    monkeypatch.setattr("curation.ingest.writer.STREAM_CHUNK_ROWS", 10)
+    write_image(tmp_path / "a.png")
+    records = [{"t": i} for i in range(50)] + [{"t": 50, "image": "a.png"}] + [{"t": i} for i in range(51, 100)]
+    source = source_register(name="mixed", location=str(write_jsonl(tmp_path / "m.jsonl", records)))
+    _ingest(source)
+    assert source.row_count == 100 and source.image_count == 1
+    assert [d["t"] for _, d in _rows(source)] == list(range(100))
+    assert SourceRow.objects.get(source=source, row_number=50).image_shas == [Image.objects.get().pk]
+
+
+def test_an_unexpected_error_mid_stream_fails_the_source_and_keeps_the_connection_usable(tmp_path, monkeypatch):
+    monkeypatch.setattr("curation.ingest.writer.STREAM_CHUNK_ROWS", 10)
+    real = RecordPreparer.prepare_quick
+
+    def explode(self, data, *, json_text):
+        if data["i"] == 40:
+            raise RuntimeError("disk on fire")
+        return real(self, data, json_text=json_text)
+
+    monkeypatch.setattr(RecordPreparer, "prepare_quick", explode)
+    source = source_register(name="boom", location=str(write_jsonl(tmp_path / "a.jsonl", [{"i": i} for i in range(60)])))
+    job = job_create(kind=Job.Kind.INGEST, target=source)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        source_ingest(source=source, job=job)
+    source.refresh_from_db()
+    assert source.status == Source.Status.FAILED and not SourceRow.objects.filter(source=source).exists()
+
+
+def test_a_cancelled_job_stops_at_the_next_batch(tmp_path, monkeypatch):
+    monkeypatch.setattr("curation.services.ingest.FLUSH_ROWS", 10)
+    source = source_register(name="stop", location=str(write_jsonl(tmp_path / "a.jsonl", [{"i": i} for i in range(100)])))
+    job = job_create(kind=Job.Kind.INGEST, target=source)
+    job_cancel(job=job)
+    source_ingest(source=source, job=job)
+    source.refresh_from_db()
+    job.refresh_from_db()
+    assert job.state == Job.State.CANCELLED and source.status == Source.Status.FAILED
+    assert source.row_count == SourceRow.objects.filter(source=source).count() == 10
+
+
+def test_a_folder_of_parquet_shards_is_one_source(tmp_path):
+    for shard in range(2):
+        write_parquet(tmp_path / "ds" / "data" / f"train-{shard:05d}-of-00002.parquet", {"q": [f"q{shard}{i}" for i in range(4)]})
+    (tmp_path / "ds" / "README.md").write_text("# card")
+    source = source_register(name="shards", location=str(tmp_path / "ds"))
+    _ingest(source)
+    assert source.row_count == 8 and source.rejected_count == 0 and source.detected_format == "parquet"
+    assert [d["q"] for _, d in _rows(source)][3:5] == ["q03", "q10"]
