@@ -139,13 +139,13 @@ def source_reingest(request: HttpRequest, source_id: int) -> HttpResponse:
 @condition(etag_func=lambda request, sha256: f"{sha256}-{request.GET.get('size', '')}")
 def image_view(request: HttpRequest, sha256: str) -> HttpResponse:
     image = get_object_or_404(Image, pk=sha256)
-    if request.GET.get("size") == "thumb":
+    file_path, content_type = image_file_path(image=image), image_content_type(image=image)
+    if request.GET.get("size") == "thumb" and file_path.is_file():
         try:
             file_path, content_type = image_thumbnail_path(image=image)
-        except OSError as exc:
-            raise Http404("image file is missing") from exc
-    else:
-        file_path, content_type = image_file_path(image=image), image_content_type(image=image)
+        except (OSError, ValueError):
+            pass  # a mode Pillow cannot shrink: the browser gets the original
+
     if not file_path.is_file():
         raise Http404("image file is missing")
     response = FileResponse(file_path.open("rb"), content_type=content_type)

@@ -47,6 +47,7 @@ class _Run:
     read: int = 0
     written: int = 0
     rejected: int = 0
+    image_refs: int = 0
     next_row: int = 0
     layout: str = ""
     last_flush: float = field(default_factory=time.monotonic)
@@ -117,6 +118,7 @@ def _take(run: _Run, record: Record) -> None:
             error = str(exc)
         else:
             run.columns.observe(prepared.data, has_images=prepared.json_text is None)
+            run.image_refs += len(prepared.image_shas)
             if len(run.sample) < LAYOUT_SAMPLE_SIZE:
                 run.sample.append(prepared.data)
             return
@@ -148,7 +150,8 @@ def _finish(run: _Run) -> None:
         job_progress(job=run.job, done=run.read, total=run.read)
     if not run.layout:
         run.layout = layout_detect(run.sample, format=run.reader.format)
-    image_count = source_image_count(source=run.source) if run.written else 0
+    # Counting distinct images scans the rows: only worth it when some row had one.
+    image_count = source_image_count(source=run.source) if run.image_refs else 0
     ok = run.written > 0 and not run.cancelled
     Source.objects.filter(pk=run.source.pk).update(
         status=Source.Status.READY if ok else Source.Status.FAILED,

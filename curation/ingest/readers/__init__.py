@@ -1,4 +1,5 @@
 """Readers: pick the format of a file or folder and open it as a stream of records."""
+import codecs
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def _sniff(path: Path) -> str | None:
         if head == b"PAR1":
             return "parquet"
         handle.seek(0)
-        first_line = handle.readline(SNIFF_LINE_BYTES)
+        first_line = handle.readline(SNIFF_LINE_BYTES).removeprefix(codecs.BOM_UTF8)
         second_line = handle.readline(SNIFF_LINE_BYTES).strip()
     start = first_line.lstrip()[:1]
     if start == b"[":

@@ -1,4 +1,5 @@
 """JSON Lines: one object per line; a malformed line is rejected with its line number, the rest read on."""
+import codecs
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,9 @@ class JsonlReader:
         prefix = location_in(self.path, multi_file=self.multi_file, where="line")
         with open_binary(self.path) as handle:
             for line_number, raw in enumerate(handle, start=1):
-                if raw.isspace():
+                if line_number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8) :]
+                if raw.isspace() or not raw:
                     continue
                 try:
                     data = json_line_parse(raw)

@@ -234,3 +234,10 @@ def test_records_stay_json_after_reading(tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [{"nested": {"list": [1, {"x": None}]}}])
     _, [record] = _read(path)
     assert json.loads(json.dumps(record.data)) == {"nested": {"list": [1, {"x": None}]}}
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_record(tmp_path):
+    path = tmp_path / "bom.data"
+    path.write_bytes(b'\xef\xbb\xbf{"a": 1}\n{"a": 2}\n')
+    reader, records = _read(path)
+    assert reader.format == "jsonl" and [r.data["a"] for r in records] == [1, 2]
