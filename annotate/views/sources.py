@@ -85,8 +85,9 @@ def source_create(request: HttpRequest) -> HttpResponse:
                 )
                 source_ingest_start(source=source, by=request.user)
         except ValidationError as exc:
-            if saved is not None:
+            if saved is not None:  # the upload was not registered: keep no orphan file
                 saved.unlink(missing_ok=True)
+                saved.parent.rmdir()
             form.add_error(None, exc)
         else:
             messages.success(request, f"Registered {source.name}; a worker is ingesting it.")

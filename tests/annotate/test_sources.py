@@ -156,3 +156,10 @@ def test_source_list_shows_counts_and_status(curator_client, source):
     _rows(source, 3)
     content = curator_client.get("/sources/").content.decode()
     assert "vqa" in content and "Ingested" in content and "Register a source" in content
+
+
+def test_a_refused_upload_leaves_no_file_behind(curator_client, settings):
+    upload = SimpleUploadedFile("notes.xyz", b"just words")
+    response = curator_client.post("/sources/new/", {"name": "notes", "upload": upload, "format": "auto"})
+    assert response.status_code == 200 and b"cannot tell the format" in response.content
+    assert not any(settings.FINECURATE_UPLOAD_DIR.rglob("*"))
