@@ -9,14 +9,21 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, re_path
 from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from curation.models import Image, Source
 from curation.selectors import source_ingest_job, source_rows_page, sources_list
 from curation.services.images import image_content_type, image_file_path, image_thumbnail_path
 from curation.services.sources import source_ingest_start, source_register, source_upload_save
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
 
 # Characters of a row's JSON shown in the browser; the rest is cut.
 ROW_PREVIEW_CHARS = 1500
@@ -39,7 +46,7 @@ class SourceForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if bool(data.get("location", "").strip()) == bool(data.get("upload")):
             raise ValidationError("Give either a path under a data root or a file to upload.")
         return data
@@ -98,7 +105,7 @@ def source_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("curation.view_source", raise_exception=True)
 @require_GET
-def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
+def source_detail(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
     after = _optional_int(request.GET.get("after"))
     before = _optional_int(request.GET.get("before"))
@@ -138,7 +145,7 @@ def source_reingest(request: HttpRequest, source_id: int) -> HttpResponse:
 @permission_required("curation.view_image", raise_exception=True)
 @require_GET
 @condition(etag_func=lambda request, sha256: f"{sha256}-{request.GET.get('size', '')}")
-def image_view(request: HttpRequest, sha256: str) -> HttpResponse:
+def image_view(request: HttpRequest, sha256: str) -> HttpResponseBase:
     image = get_object_or_404(Image, pk=sha256)
     file_path, content_type = image_file_path(image=image), image_content_type(image=image)
     if request.GET.get("size") == "thumb" and file_path.is_file():

@@ -9,6 +9,7 @@ While a COPY is open the connection can run nothing else: hold() ends it before 
 database (storing an image), flush() before the caller records progress.
 """
 import json
+from typing import Any
 
 import orjson
 from django.db import connection, transaction
@@ -59,9 +60,10 @@ class RowWriter:
         self._streamed = 0
         self._objects: list[SourceRow] = []
         self._dropped: list[int] = []
-        self._cursor = None
-        self._copy_context = None
-        self._copy = None
+        # The open COPY: Django's cursor, psycopg's copy context manager, and the Copy object it yields.
+        self._cursor: Any = None
+        self._copy_context: Any = None
+        self._copy: Any = None
         self._savepoint: str | None = None
 
     @property

@@ -3,7 +3,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -42,7 +42,7 @@ def source_register(
     license: str = "",
     citation: str = "",
     description: str = "",
-    created_by: AbstractBaseUser | None = None,
+    created_by: AbstractBaseUser | AnonymousUser | None = None,
 ) -> Source:
     """Register a source; ValidationError (by field) for a taken name, a path outside the roots or missing, a bad format."""
     name = name.strip()
@@ -72,7 +72,7 @@ def source_register(
                 license=license.strip(),
                 citation=citation.strip(),
                 description=description.strip(),
-                created_by=created_by if created_by is not None and created_by.is_authenticated else None,
+                created_by=created_by if isinstance(created_by, User) else None,
             )
     except IntegrityError as exc:  # the same name registered at the same moment
         raise ValidationError({"name": f"A source named {name!r} already exists."}) from exc
@@ -89,7 +89,7 @@ def source_upload_save(*, upload: UploadedFile) -> Path:
     return target
 
 
-def source_ingest_prepare(*, source: Source, by: AbstractBaseUser | None = None) -> tuple[Job, bool]:
+def source_ingest_prepare(*, source: Source, by: AbstractBaseUser | AnonymousUser | None = None) -> tuple[Job, bool]:
     """The ingest job to run: the one already queued or running, or a new one. (job, created)."""
     with transaction.atomic():
         Source.objects.select_for_update().filter(pk=source.pk).first()
@@ -100,14 +100,14 @@ def source_ingest_prepare(*, source: Source, by: AbstractBaseUser | None = None)
             kind=Job.Kind.INGEST,
             target=source,
             params={"location": source.location, "format": source.format},
-            created_by=by,
+            created_by=by if isinstance(by, User) else None,
         )
         Source.objects.filter(pk=source.pk).update(status=Source.Status.INGESTING)
         source.status = Source.Status.INGESTING
         return job, True
 
 
-def source_ingest_start(*, source: Source, by: AbstractBaseUser | None = None) -> Job:
+def source_ingest_start(*, source: Source, by: AbstractBaseUser | AnonymousUser | None = None) -> Job:
     """Create the ingest Job and enqueue the worker task after commit (an ingest already under way is returned)."""
     with transaction.atomic():
         job, created = source_ingest_prepare(source=source, by=by)

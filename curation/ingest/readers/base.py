@@ -59,7 +59,7 @@ class Reader(Protocol):
 def open_binary(path: Path) -> IO[bytes]:
     """Open a file for reading, decompressing .gz transparently."""
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]  # a GzipFile reads bytes like any IO[bytes]
     return path.open("rb")
 
 
