@@ -134,9 +134,11 @@ def _flush(run: _Run) -> None:
         job_reject_rows(job=run.job, errors=run.errors)
         total = max(run.total, run.read) if run.total is not None else None
         job_progress(job=run.job, done=run.read, total=total)
+        counts: dict[str, Any] = {"row_count": run.written, "rejected_count": run.rejected}
         if not run.layout and run.sample:
             run.layout = layout_detect(run.sample, format=run.reader.format)
-            Source.objects.filter(pk=run.source.pk).update(layout=run.layout, detected_format=run.reader.format)
+            counts.update(layout=run.layout, detected_format=run.reader.format)
+        Source.objects.filter(pk=run.source.pk).update(**counts)
     run.errors = []
     run.last_flush = time.monotonic()
     run.cancelled = Job.objects.filter(pk=run.job.pk, state=Job.State.CANCELLED).exists()

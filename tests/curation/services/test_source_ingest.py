@@ -209,3 +209,19 @@ def test_a_folder_of_parquet_shards_is_one_source(tmp_path):
     _ingest(source)
     assert source.row_count == 8 and source.rejected_count == 0 and source.detected_format == "parquet"
     assert [d["q"] for _, d in _rows(source)][3:5] == ["q03", "q10"]
+
+
+def test_the_source_counts_move_with_each_batch(tmp_path, monkeypatch):
+    monkeypatch.setattr("curation.services.ingest.FLUSH_ROWS", 10)
+    seen = []
+    real = Source.objects.filter
+
+    def spy(*args, **kwargs):
+        queryset = real(*args, **kwargs)
+        seen.append(Source.objects.values_list("row_count", flat=True).get(name="steps"))
+        return queryset
+
+    source = source_register(name="steps", location=str(write_jsonl(tmp_path / "a.jsonl", [{"i": i} for i in range(35)])))
+    monkeypatch.setattr(Source.objects, "filter", spy)
+    _ingest(source)
+    assert {10, 20, 30} <= set(seen) and source.row_count == 35
