@@ -131,13 +131,21 @@ def _ensure_chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser_instance() -> Iterator[object]:
+def browser_instance(django_db_setup) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     # Playwright runs an event loop in this thread; Django's ORM calls in the test body are still synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     executable = _ensure_chromium()
+    from django.db import connections
+
+    serialized = {c.alias: getattr(c, "_test_serialized_contents", None) for c in connections.all(initialized_only=True)}
     with sync_playwright() as pw:
+        # With Playwright's event loop running, Django hands out other connection objects (asgiref locals);
+        # give them the data serialized at setup, or serialized_rollback tests would restore nothing.
+        for alias, contents in serialized.items():
+            if contents is not None:
+                connections[alias]._test_serialized_contents = contents
         browser = pw.chromium.launch(
             executable_path=executable,
             headless=True,
