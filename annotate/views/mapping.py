@@ -1,4 +1,272 @@
-"""Pages: mapping (not yet built)."""
-from django.urls import URLPattern
+"""Pages: a source's mapping. The suggestion with its reasons, the live side-by-side preview, the form and JSON
+editors, accept / reject, version history and apply progress. Curators decide; reviewers may look."""
+import json
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from annotate.mapping_forms import MappingSpecForm, SpecInputError
+from curation.mapping.spec import SpecError, spec_parse, spec_to_dict
+from curation.mapping.suggesters import ENGINES
+from curation.mapping.suggesters.build import subset_slug
+from curation.models import Job, Mapping, Sample, Source
+from curation.selectors import job_latest_for, mapping_accepted, mapping_versions, source_rows_first
+from curation.services.mapping import (
+    MappingStateError,
+    mapping_accept,
+    mapping_apply_start,
+    mapping_create_version,
+    mapping_preview,
+    mapping_preview_pick,
+    mapping_reject,
+    mapping_suggest_start,
+)
+
+# Samples shown once the apply job has built them.
+APPLIED_SAMPLES_SHOWN = 3
+
+
+def _get_source(source_id: int) -> Source:
+    return get_object_or_404(Source, pk=source_id)
+
+
+def _get_mapping(source: Source, version: int) -> Mapping:
+    return get_object_or_404(Mapping, source=source, version=version)
+
+
+def _blank_spec(source: Source) -> dict[str, Any]:
+    """Where a curator starts when no suggester has run: every required part present, templates empty."""
+    return {
+        "subset": {"name": subset_slug(source.name), "category": "general_vqa"},
+        "images": [],
+        "turns": {"mode": "template", "pairs": [{"user": "", "assistant": ""}], "each": [], "options": None,
+                  "answer": None, "instructions": None},
+        "filters": [],
+    }
+
+
+def _shown_version(source: Source, versions: list[Mapping], requested: str | None) -> Mapping | None:
+    """The version asked for, else the newest suggestion awaiting a decision, else the accepted one, else the newest."""
+    if requested and requested.isdigit():
+        return next((m for m in versions if m.version == int(requested)), None) or _get_mapping(source, int(requested))
+    pending = [m for m in versions if m.status == Mapping.Status.SUGGESTED]
+    accepted = [m for m in versions if m.status == Mapping.Status.ACCEPTED]
+    if pending and (not accepted or pending[0].version > accepted[0].version):
+        return pending[0]
+    return accepted[0] if accepted else (versions[0] if versions else None)
+
+
+def _preview_context(source: Source, spec: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The preview of a spec: validation errors, or the picked rows beside the samples they become."""
+    try:
+        parsed = spec_parse(spec, columns=source.columns)
+    except SpecError as exc:
+        rows = [("first", r) for r in source_rows_first(source=source, n=3)]
+        return {"spec_errors": exc.errors, "raw_rows": rows, "previews": []}
+    picked = mapping_preview_pick(spec=parsed, source=source, seed=seed)
+    return {"spec_errors": [], "raw_rows": [], "previews": mapping_preview(spec=parsed, source=source, rows=picked),
+            "canonical": spec_to_dict(parsed)}
+
+
+def _status_context(source: Source, accepted: Mapping | None) -> dict[str, Any]:
+    apply_job = job_latest_for(target=accepted, kind=Job.Kind.APPLY_MAPPING) if accepted else None
+    samples = []
+    sample_count = 0
+    if accepted is not None and accepted.subset_id:
+        built = Sample.objects.filter(subset_id=accepted.subset_id, source=source)
+        sample_count = built.count()
+        samples = list(built.order_by("row_number").prefetch_related("sample_images")[:APPLIED_SAMPLES_SHOWN])
+    return {
+        "suggest_job": job_latest_for(target=source, kind=Job.Kind.SUGGEST_MAPPING),
+        "apply_job": apply_job,
+        "accepted": accepted,
+        "applied_samples": samples,
+        "applied_count": sample_count,
+    }
+
+
+def _columns(source: Source) -> list[str]:
+    return list(source.columns or {})
+
+
+def _page(request: HttpRequest, source: Source, *, shown: Mapping | None, form: MappingSpecForm,
+          spec: dict[str, Any], seed: int, editor_errors: list[str] | None = None, status: int = 200) -> HttpResponse:
+    versions = mapping_versions(source=source)
+    accepted = mapping_accepted(source=source)
+    context = {
+        "source": source, "versions": versions, "shown": shown, "form": form, "engines": ENGINES, "seed": seed,
+        "editor_errors": editor_errors or [], "spec_json": form["spec_json"].value() or "",
+        "can_decide": request.user.has_perm("curation.decide_mapping"),
+        **_preview_context(source, spec, seed),
+        **_status_context(source, accepted),
+    }
+    return render(request, "annotate/mapping.html", context, status=status)
+
+
+@login_required
+@permission_required("curation.view_mapping", raise_exception=True)
+@require_GET
+def mapping_page(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = _get_source(source_id)
+    shown = _shown_version(source, mapping_versions(source=source), request.GET.get("version"))
+    spec = shown.spec if shown else _blank_spec(source)
+    seed = int(request.GET["seed"]) if request.GET.get("seed", "").isdigit() else 0
+    form = MappingSpecForm(initial=MappingSpecForm.initial_for(spec, version=shown.version if shown else None, seed=seed),
+                           columns=_columns(source))
+    return _page(request, source, shown=shown, form=form, spec=spec, seed=seed)
+
+
+@login_required
+@permission_required("curation.view_mapping", raise_exception=True)
+@require_POST
+def mapping_preview_view(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Re-render the preview for the spec being typed; the other editor is refreshed out of band."""
+    source = _get_source(source_id)
+    form = MappingSpecForm(request.POST, columns=_columns(source))
+    seed = int(request.POST["seed"]) if request.POST.get("seed", "").isdigit() else 0
+    editor = request.POST.get("editor", "form")
+    try:
+        spec = form.spec()
+    except SpecInputError as exc:
+        return render(request, "annotate/mapping.html#preview",
+                      {"source": source, "spec_errors": [str(exc)], "previews": [], "raw_rows": [], "seed": seed})
+    context: dict[str, Any] = {"source": source, "seed": seed, "editor": editor, **_preview_context(source, spec, seed)}
+    version = request.POST.get("version")
+    if editor == "json":
+        context["form"] = MappingSpecForm(
+            initial=MappingSpecForm.initial_for(spec, version=int(version) if version and version.isdigit() else None,
+                                                seed=seed),
+            columns=_columns(source),
+        )
+    else:
+        context["spec_json"] = json.dumps(spec, indent=2, ensure_ascii=False)
+    return render(request, "annotate/mapping.html#preview_response", context)
+
+
+def _submitted_spec(request: HttpRequest, source: Source) -> tuple[MappingSpecForm, dict[str, Any] | None, Mapping | None, str]:
+    form = MappingSpecForm(request.POST, columns=_columns(source))
+    version = request.POST.get("version")
+    base = _get_mapping(source, int(version)) if version and version.isdigit() else None
+    try:
+        return form, form.spec(), base, ""
+    except SpecInputError as exc:
+        return form, None, base, str(exc)
+
+
+def _rerender(request: HttpRequest, source: Source, form: MappingSpecForm, base: Mapping | None,
+              spec: dict[str, Any] | None, errors: list[str]) -> HttpResponse:
+    seed = int(request.POST["seed"]) if request.POST.get("seed", "").isdigit() else 0
+    return _page(request, source, shown=base, form=form, spec=spec or (base.spec if base else _blank_spec(source)),
+                 seed=seed, editor_errors=errors, status=400)
+
+
+@login_required
+@permission_required("curation.decide_mapping", raise_exception=True)
+@require_POST
+def mapping_save(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = _get_source(source_id)
+    form, spec, base, problem = _submitted_spec(request, source)
+    if spec is None:
+        return _rerender(request, source, form, base, None, [problem])
+    try:
+        mapping = mapping_create_version(source=source, spec=spec, by=request.user, based_on=base)
+    except SpecError as exc:
+        return _rerender(request, source, form, base, spec, exc.errors)
+    messages.success(request, f"Saved as version {mapping.version}.")
+    return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={mapping.version}")
+
+
+@login_required
+@permission_required("curation.decide_mapping", raise_exception=True)
+@require_POST
+def mapping_accept_view(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Accept what the editor shows: the shown version itself if unchanged, else a new version made of the edit."""
+    source = _get_source(source_id)
+    form, spec, base, problem = _submitted_spec(request, source)
+    if spec is None:
+        return _rerender(request, source, form, base, None, [problem])
+    try:
+        canonical = spec_to_dict(spec_parse(spec, columns=source.columns))
+        if base is not None and base.status == Mapping.Status.SUGGESTED and canonical == base.spec:
+            mapping = base
+        else:
+            mapping = mapping_create_version(source=source, spec=spec, by=request.user, based_on=base)
+        job = mapping_accept(mapping=mapping, by=request.user)
+    except SpecError as exc:
+        return _rerender(request, source, form, base, spec, exc.errors)
+    except MappingStateError as exc:
+        return _rerender(request, source, form, base, spec, [str(exc)])
+    messages.success(request, f"Version {mapping.version} accepted; building its samples (job #{job.pk}).")
+    return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={mapping.version}")
+
+
+@login_required
+@permission_required("curation.decide_mapping", raise_exception=True)
+@require_POST
+def mapping_reject_view(request: HttpRequest, source_id: int, version: int) -> HttpResponse:
+    source = _get_source(source_id)
+    mapping = _get_mapping(source, version)
+    try:
+        mapping_reject(mapping=mapping, by=request.user, reason=request.POST.get("reason", ""))
+    except MappingStateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Version {version} rejected.")
+    return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={version}")
+
+
+@login_required
+@permission_required("curation.decide_mapping", raise_exception=True)
+@require_POST
+def mapping_reapply_view(request: HttpRequest, source_id: int, version: int) -> HttpResponse:
+    source = _get_source(source_id)
+    mapping = _get_mapping(source, version)
+    try:
+        job = mapping_apply_start(mapping=mapping, by=request.user)
+    except MappingStateError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Applying version {version} again (job #{job.pk}).")
+    return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={version}")
+
+
+@login_required
+@permission_required("curation.decide_mapping", raise_exception=True)
+@require_POST
+def mapping_suggest_view(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = _get_source(source_id)
+    engine = request.POST.get("engine", "auto")
+    try:
+        job = mapping_suggest_start(source=source, by=request.user, engine=engine)
+    except (MappingStateError, ValueError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Suggesting a mapping (job #{job.pk}).")
+    return redirect("mapping_page", source_id=source.pk)
+
+
+@login_required
+@permission_required("curation.view_mapping", raise_exception=True)
+@require_GET
+def mapping_status(request: HttpRequest, source_id: int) -> HttpResponse:
+    """The applied samples, refreshed when the apply job's bar turns finished."""
+    source = _get_source(source_id)
+    return render(request, "annotate/mapping.html#applied", {"source": source,
+                                                             **_status_context(source, mapping_accepted(source=source))})
+
+
+urlpatterns = [
+    path("sources/<int:source_id>/mapping/", mapping_page, name="mapping_page"),
+    path("sources/<int:source_id>/mapping/preview/", mapping_preview_view, name="mapping_preview"),
+    path("sources/<int:source_id>/mapping/save/", mapping_save, name="mapping_save"),
+    path("sources/<int:source_id>/mapping/accept/", mapping_accept_view, name="mapping_accept"),
+    path("sources/<int:source_id>/mapping/suggest/", mapping_suggest_view, name="mapping_suggest"),
+    path("sources/<int:source_id>/mapping/status/", mapping_status, name="mapping_status"),
+    path("sources/<int:source_id>/mapping/<int:version>/reject/", mapping_reject_view, name="mapping_reject"),
+    path("sources/<int:source_id>/mapping/<int:version>/apply/", mapping_reapply_view, name="mapping_reapply"),
+]

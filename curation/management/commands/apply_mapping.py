@@ -13,6 +13,12 @@ from workers.tasks.mapping import apply_mapping
 class Command(BaseCommand):
     help = "Build SOURCE's samples with its accepted mapping version (or --version N, accepting it with --accept)."
 
+    def add_base_argument(self, parser: CommandParser, *args: str, **kwargs: object) -> None:
+        # --version here is the mapping version, not Django's version banner.
+        if "--version" in args:
+            return
+        super().add_base_argument(parser, *args, **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("source", help="source id or name")
         parser.add_argument("--version", type=int, help="mapping version (default: the accepted one)")

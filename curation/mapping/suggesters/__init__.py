@@ -75,11 +75,11 @@ def suggest(profile: SourceProfile, *, engine: str = "auto") -> Outcome:
 def _tried_text(tried: dict[str, object]) -> str:
     if "failed" in tried:
         return f"suggester {tried['engine']} could not run: {tried['failed']}"
-    errors = tried.get("errors") or []
-    if errors:
-        return f"suggester {tried['engine']} proposed a spec that is not valid: {'; '.join(map(str, errors))[:500]}"
     missing = tried.get("missing") or []
-    return f"suggester {tried['engine']} found no evidence for: {', '.join(map(str, missing))}"
+    if missing:
+        return f"suggester {tried['engine']} found no evidence for: {', '.join(map(str, missing))}"
+    errors = tried.get("errors") or []
+    return f"suggester {tried['engine']} proposed a spec that is not valid: {'; '.join(map(str, errors))[:500]}"
 
 
 __all__ = ["ENGINES", "Outcome", "SourceProfile", "Suggestion", "SuggestionFailed", "suggest", "suggestion_validate"]

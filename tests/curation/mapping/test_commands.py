@@ -1,0 +1,45 @@
+"""suggest_mapping and apply_mapping: the same services as the page, from the command line."""
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from curation.models import Job, Mapping, Sample
+from tests.curation.mapping import layouts
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_suggest_then_accept_and_apply_from_the_command_line(curator):
+    source = layouts.source_with_rows("coco-captions", layouts.captions_records())
+    out = run("suggest_mapping", source.name, "--engine", "rules")
+    assert "coco-captions: version 1 by rules, confidence 0.9" in out and "took column 'captions' as captions" in out
+    with pytest.raises(CommandError, match="no accepted mapping"):
+        run("apply_mapping", str(source.pk))
+    with pytest.raises(CommandError, match="add --accept --by USER"):
+        run("apply_mapping", str(source.pk), "--version", "1")
+    out = run("apply_mapping", str(source.pk), "--version", "1", "--accept", "--by", curator.username)
+    assert "queued job" in out
+    mapping = Mapping.objects.get(source=source)
+    assert mapping.status == Mapping.Status.ACCEPTED and mapping.decided_by == curator
+    out = run("apply_mapping", source.name)
+    assert "coco-captions v1: 2 samples in subset" in out and "0 rejected" in out
+    assert Sample.objects.filter(source=source, mapping=mapping).count() == 2
+    assert Job.objects.filter(kind=Job.Kind.APPLY_MAPPING, state=Job.State.SUCCEEDED).count() == 1
+
+
+def test_commands_name_what_is_wrong(reviewer):
+    with pytest.raises(CommandError, match="no source with id or name 'nope'"):
+        run("suggest_mapping", "nope")
+    source = layouts.source_with_rows("trivia", layouts.textonly_records())
+    run("suggest_mapping", "trivia")
+    with pytest.raises(CommandError, match="--by must name a user allowed to decide mappings"):
+        run("apply_mapping", "trivia", "--version", "1", "--accept", "--by", reviewer.username)
+    with pytest.raises(CommandError, match="has no mapping version 9"):
+        run("apply_mapping", str(source.pk), "--version", "9")
