@@ -13,7 +13,16 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from curation.services.roles import roles_sync
+
 ROLE_PASSWORD = "correct-horse-battery"  # noqa: S105  (test users only)
+
+
+@pytest.fixture
+def roles(db) -> None:
+    """The role groups; a transactional test's flush removes rows of data migrations, so they are re-synced."""
+    if Group.objects.filter(name__in=["admin", "curator", "reviewer"]).count() < 3:
+        roles_sync()
 
 
 def _make_user(username: str, role: str | None, **extra: object) -> User:
@@ -24,27 +33,27 @@ def _make_user(username: str, role: str | None, **extra: object) -> User:
 
 
 @pytest.fixture
-def curator(db) -> User:
+def curator(roles) -> User:
     return _make_user("cora", "curator")
 
 
 @pytest.fixture
-def reviewer(db) -> User:
+def reviewer(roles) -> User:
     return _make_user("remy", "reviewer")
 
 
 @pytest.fixture
-def second_reviewer(db) -> User:
+def second_reviewer(roles) -> User:
     return _make_user("rita", "reviewer")
 
 
 @pytest.fixture
-def admin(db) -> User:
+def admin(roles) -> User:
     return _make_user("ada", "admin", is_staff=True)
 
 
 @pytest.fixture
-def nobody(db) -> User:
+def nobody(roles) -> User:
     """Signed in but in no role group."""
     return _make_user("nils", None)
 
@@ -187,9 +196,7 @@ def login(page, live_server):
     return _login
 
 
-def pytest_collection_modifyitems(config, items):
-    del config
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        return
-    for item in items:
-        item.add_marker(pytest.mark.filterwarnings("ignore::RuntimeWarning"))
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    """Hashing a password the production way takes ~0.3 s; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -12,8 +12,7 @@ def test_suite_runs_on_postgres_and_redis():
     assert settings.CELERY_BROKER_URL.startswith("redis://")
 
 
-@pytest.mark.django_db
-def test_roles_exist_with_their_permissions():
+def test_roles_exist_with_their_permissions(roles):
     curator = Group.objects.get(name="curator")
     reviewer = Group.objects.get(name="reviewer")
     assert curator.permissions.filter(codename="ingest_source").exists()

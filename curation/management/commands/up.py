@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from curation.services.roles import roles_sync
+
 
 class Command(BaseCommand):
     help = "Migrate, load the demo data, start a worker and serve the app (the README's first command)."
@@ -20,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        roles_sync()
         self.stdout.write("Database is up to date.")
         worker = None if options["no_worker"] else self._start_worker()
         try:
