@@ -71,10 +71,11 @@ class MappingSpecForm(forms.Form):
         super().__init__(*args, **kwargs)
         column_choices = [(c, c) for c in columns]
         optional = [(NONE, "—"), *column_choices]
-        self.fields["image_columns"].choices = column_choices
-        self.fields["conversation_column"].choices = optional
-        self.fields["options_column"].choices = optional
-        self.fields["answer_column"].choices = optional
+        for name, choices in (("image_columns", column_choices), ("conversation_column", optional),
+                              ("options_column", optional), ("answer_column", optional)):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = choices
         self.columns = columns
 
     @classmethod
@@ -131,7 +132,7 @@ class MappingSpecForm(forms.Form):
                 raise SpecInputError("the JSON must be an object")
             return spec
         if not self.is_valid():
-            problems = "; ".join(f"{self.fields[k].label if k in self.fields else k}: {' '.join(v)}"
+            problems = "; ".join(f"{self.fields[k].label if k in self.fields else k}: {' '.join(map(str, v))}"
                                  for k, v in self.errors.items())
             raise SpecInputError(f"the form is not complete: {problems}")
         return self._overlay(self._base(), self.cleaned_data)
@@ -143,7 +144,7 @@ class MappingSpecForm(forms.Form):
         spec["images"] = [
             {"column": c, "kind": kind, "base": data["image_base"] if kind == "path" else ""} for c in data["image_columns"]
         ]
-        old_turns = base.get("turns") if isinstance(base.get("turns"), dict) else {}
+        old_turns: dict[str, Any] = base["turns"] if isinstance(base.get("turns"), dict) else {}
         if data["mode"] == "conversation":
             spec["turns"] = {
                 "mode": "conversation", "column": data["conversation_column"],

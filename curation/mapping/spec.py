@@ -207,7 +207,7 @@ class _Checker:
     def fail(self, where: str, message: str) -> None:
         self.errors.append(f"{where}: {message}")
 
-    def keys(self, where: str, raw: dict[str, Any], allowed: set[str], required: set[str] = frozenset()) -> None:
+    def keys(self, where: str, raw: dict[str, Any], allowed: set[str], required: frozenset[str] | set[str] = frozenset()) -> None:
         for key in raw:
             if key not in allowed:
                 self.fail(where, f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")

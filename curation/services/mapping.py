@@ -5,7 +5,7 @@ services/mapping_preview.py; both are re-exported here so callers have one place
 """
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,24 +33,32 @@ __all__ = [
 ]
 
 
+# Who acts: a signed-in user, or None for the command line (pages may hand over an anonymous user).
+Actor = User | AnonymousUser | None
+
+
+def _user(by: Actor) -> User | None:
+    return by if isinstance(by, User) and by.is_authenticated else None
+
+
 class MappingStateError(ValueError):
     """The version is not in a state that allows this (e.g. accepting a rejected version)."""
 
 
-def mapping_suggest_start(*, source: Source, by: AbstractBaseUser | None, engine: str = "auto") -> Job:
+def mapping_suggest_start(*, source: Source, by: Actor, engine: str = "auto") -> Job:
     if engine not in ENGINES:
         raise ValueError(f"unknown suggester {engine!r} (choose from {', '.join(ENGINES)})")
     if source.status != Source.Status.READY:
         raise MappingStateError(f"source {source.name} is {source.get_status_display().lower()}; "
                                 "suggest a mapping once it is ingested")
     with transaction.atomic():
-        job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=source, params={"engine": engine}, created_by=by, total=1)
+        job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=source, params={"engine": engine}, created_by=_user(by), total=1)
         job_enqueue(job=job, task=suggest_mapping)
     return job
 
 
 def mapping_create_version(
-    *, source: Source, spec: dict[str, Any], by: AbstractBaseUser | None, based_on: Mapping | None = None
+    *, source: Source, spec: dict[str, Any], by: Actor, based_on: Mapping | None = None
 ) -> Mapping:
     """Save a curator's edited spec as a new suggested version (validated: SpecError lists every problem)."""
     canonical = spec_to_dict(spec_parse(spec, columns=source.columns))
@@ -61,14 +69,14 @@ def mapping_create_version(
             source=source, version=mapping_next_version(source=source), spec=canonical,
             status=Mapping.Status.SUGGESTED, engine="", confidence=None,
             reasons=[{"role": "note", "column": None, "text": note, "confidence": 0.0}],
-            created_by=by if by is not None and by.is_authenticated else None,
+            created_by=_user(by),
         )
-        decision_record(actor=by, target=mapping, verdict="edit", note=note,
+        decision_record(actor=_user(by), target=mapping, verdict="edit", note=note,
                         before=based_on.spec if based_on else None, after=canonical)
     return mapping
 
 
-def mapping_accept(*, mapping: Mapping, by: AbstractBaseUser | None, subset_name: str | None = None) -> Job:
+def mapping_accept(*, mapping: Mapping, by: Actor, subset_name: str | None = None) -> Job:
     """Accept a suggested version: it supersedes the accepted one, gets its subset, and its apply job is queued."""
     with transaction.atomic():
         mapping = Mapping.objects.select_for_update().select_related("source").get(pk=mapping.pk)
@@ -93,28 +101,28 @@ def mapping_accept(*, mapping: Mapping, by: AbstractBaseUser | None, subset_name
         mapping.status = Mapping.Status.ACCEPTED
         mapping.spec = spec
         mapping.subset = subset
-        mapping.decided_by = by if by is not None and by.is_authenticated else None
+        mapping.decided_by = _user(by)
         mapping.decided_at = timezone.now()
         mapping.save(update_fields=["status", "spec", "subset", "decided_by", "decided_at"])
-        decision_record(actor=by, target=mapping, verdict="accept", before=before,
+        decision_record(actor=_user(by), target=mapping, verdict="accept", before=before,
                         after={"status": mapping.status, "spec": spec, "subset": subset.name},
                         note=f"supersedes version {previous.version}" if previous else "")
         return mapping_apply_start(mapping=mapping, by=by)
 
 
-def mapping_apply_start(*, mapping: Mapping, by: AbstractBaseUser | None) -> Job:
+def mapping_apply_start(*, mapping: Mapping, by: Actor) -> Job:
     """Queue (again) the apply job of the accepted version."""
     if mapping.status != Mapping.Status.ACCEPTED:
         raise MappingStateError(f"version {mapping.version} is {mapping.get_status_display().lower()}; "
                                 "only the accepted version can be applied")
     with transaction.atomic():
         job = job_create(kind=Job.Kind.APPLY_MAPPING, target=mapping, params={"version": mapping.version},
-                         created_by=by, total=mapping.source.row_count or None)
+                         created_by=_user(by), total=mapping.source.row_count or None)
         job_enqueue(job=job, task=apply_mapping)
     return job
 
 
-def mapping_reject(*, mapping: Mapping, by: AbstractBaseUser | None, reason: str) -> Mapping:
+def mapping_reject(*, mapping: Mapping, by: Actor, reason: str) -> Mapping:
     reason = (reason or "").strip()
     if not reason:
         raise MappingStateError("say why the mapping is rejected")
@@ -125,9 +133,9 @@ def mapping_reject(*, mapping: Mapping, by: AbstractBaseUser | None, reason: str
                                     "only a suggested version can be rejected")
         mapping.status = Mapping.Status.REJECTED
         mapping.reject_reason = reason
-        mapping.decided_by = by if by is not None and by.is_authenticated else None
+        mapping.decided_by = _user(by)
         mapping.decided_at = timezone.now()
         mapping.save(update_fields=["status", "reject_reason", "decided_by", "decided_at"])
-        decision_record(actor=by, target=mapping, verdict="reject", reason=reason, note=reason,
+        decision_record(actor=_user(by), target=mapping, verdict="reject", reason=reason, note=reason,
                         before={"status": Mapping.Status.SUGGESTED}, after={"status": Mapping.Status.REJECTED})
     return mapping

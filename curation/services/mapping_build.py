@@ -70,7 +70,7 @@ def mapping_suggest(*, source: Source, job: Job | None = None, engine: str = "au
             latest is not None and latest.status == Mapping.Status.SUGGESTED and latest.spec == chosen.spec
             and latest.engine == chosen.engine
         )
-        if same:
+        if same and latest is not None:
             mapping = latest
         else:
             mapping = Mapping.objects.create(

@@ -31,6 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         source = source_lookup(str(options["source"]))
         version = options["version"]
+        assert version is None or isinstance(version, int)
         mappings = Mapping.objects.filter(source=source)
         if version is not None:
             mapping = mappings.filter(version=version).first()

@@ -4,6 +4,7 @@
 and returns the one to show with what the others said.
 """
 from dataclasses import dataclass, field
+from typing import Any
 
 from curation.mapping.spec import SpecError, spec_parse, spec_to_dict
 from curation.mapping.suggesters.base import Reason, SourceProfile, Suggester, Suggestion, SuggestionFailed
@@ -21,7 +22,7 @@ def suggesters() -> dict[str, Suggester]:
 @dataclass
 class Outcome:
     chosen: Suggestion
-    tried: list[dict[str, object]] = field(default_factory=list)
+    tried: list[dict[str, Any]] = field(default_factory=list)
 
 
 def suggestion_validate(suggestion: Suggestion, *, columns: dict[str, str]) -> Suggestion:
@@ -44,7 +45,7 @@ def suggest(profile: SourceProfile, *, engine: str = "auto") -> Outcome:
         raise ValueError(f"unknown suggester {engine!r} (choose from {', '.join(ENGINES)})")
     available = suggesters()
     order = [engine] if engine != "auto" else [n for n in ("llm", "rules", "embedding") if available[n].available()]
-    tried: list[dict[str, object]] = []
+    tried: list[dict[str, Any]] = []
     proposals: list[Suggestion] = []
     for name in order:
         suggester = available[name]
@@ -72,7 +73,7 @@ def suggest(profile: SourceProfile, *, engine: str = "auto") -> Outcome:
     return Outcome(chosen=chosen, tried=tried)
 
 
-def _tried_text(tried: dict[str, object]) -> str:
+def _tried_text(tried: dict[str, Any]) -> str:
     if "failed" in tried:
         return f"suggester {tried['engine']} could not run: {tried['failed']}"
     missing = tried.get("missing") or []
