@@ -211,6 +211,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "format" or "status" field: name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ExportFormatEnum": "curation.models.exports.Export.Format",
+        "SourceFormatEnum": "curation.models.sources.Source.Format",
+        "SubsetStatusEnum": "curation.models.samples.Subset.Status",
+        "SampleStatusEnum": "curation.models.samples.Sample.Status",
+        "SourceStatusEnum": "curation.models.sources.Source.Status",
+    },
 }
 
 LOGGING = {
