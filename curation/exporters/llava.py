@@ -4,11 +4,13 @@ data.jsonl lines: {"id", "image": path or [paths] (absent when text-only), "conv
 [{"from": "human", "value": "<image>\\n..."}, {"from": "gpt", "value": ...}], "subset", "source", columns...}.
 Images are stored once each under images/<sha256[:2]>/<sha256>.<ext>.
 """
+import io
 import json
 import os
 import shutil
 from typing import Any, TextIO
 
+from curation.exporters.files import HashingFile
 from curation.exporters.records import ExportRecord, ImageRef
 from curation.exporters.registry import ExportContext, ExportFormat, SubsetPart, WrittenFile, register_format
 
@@ -36,7 +38,8 @@ class LlavaWriter:
     def __init__(self, context: ExportContext):
         self.context = context
         self.column_names = [c.name for p in context.columns for c in p.columns]
-        self._file: TextIO = (context.root / DATA_FILE).open("w", encoding="utf-8", newline="\n")
+        self._hashed = HashingFile(context.root / DATA_FILE)
+        self._file: TextIO = io.TextIOWrapper(io.BufferedWriter(self._hashed), encoding="utf-8", newline="\n")
 
     def begin_subset(self, part: SubsetPart) -> None:
         del part
@@ -61,7 +64,7 @@ class LlavaWriter:
 
     def close(self) -> None:
         self._file.close()
-        self.context.sink.add(WrittenFile(name=DATA_FILE, kind="data"))
+        self.context.sink.add(self._hashed.written(name=DATA_FILE, kind="data"))
 
     def _store_image(self, ref: ImageRef) -> str:
         name = f"images/{ref.sha256[:2]}/{ref.filename}"

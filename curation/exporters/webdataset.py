@@ -10,8 +10,9 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from curation.exporters.files import HashingFile
 from curation.exporters.records import ExportRecord
-from curation.exporters.registry import ExportContext, ExportFormat, SubsetPart, WrittenFile, register_format
+from curation.exporters.registry import ExportContext, ExportFormat, SubsetPart, register_format
 
 SHARD_MAX_SAMPLES = 10_000
 SHARD_MAX_BYTES = 1024 * 1024 * 1024
@@ -33,6 +34,7 @@ class WebDatasetWriter:
         self.column_names = [c.name for p in context.columns for c in p.columns]
         self._part: SubsetPart | None = None
         self._tar: tarfile.TarFile | None = None
+        self._file: HashingFile | None = None
         self._shard_index = 0
         self._shard_name = ""
         self._shard_samples = 0
@@ -81,7 +83,8 @@ class WebDatasetWriter:
         self._shard_name = f"shards/{self._part.slug}-{self._shard_index:06d}.tar"
         path: Path = self.context.root / self._shard_name
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._tar = tarfile.open(path, "w", format=tarfile.USTAR_FORMAT)  # noqa: SIM115  (closed by _close_shard)
+        self._file = HashingFile(path)
+        self._tar = tarfile.open(fileobj=self._file, mode="w", format=tarfile.USTAR_FORMAT)  # closed by _close_shard
         self._shard_index += 1
         self._shard_samples = 0
         self._shard_bytes = 0
@@ -91,7 +94,10 @@ class WebDatasetWriter:
             return
         self._tar.close()
         self._tar = None
-        self.context.sink.add(WrittenFile(name=self._shard_name, kind="data"))
+        assert self._file is not None
+        self._file.close()
+        self.context.sink.add(self._file.written(name=self._shard_name, kind="data"))
+        self._file = None
 
 
 @register_format
