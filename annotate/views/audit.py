@@ -47,11 +47,15 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     page = page[:PAGE_SIZE]
     context = {
         "form": form,
-        "rows": page,
+        "rows": [(d, _json(d.before), _json(d.after)) for d in page],
         "next_before": page[-1].pk if has_more else None,
         "query": _filter_query(request),
     }
     return render(request, "annotate/audit.html", context)
+
+
+def _json(value: Any) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 class _Echo:
@@ -84,8 +88,8 @@ def _csv_rows(rows: Any) -> Iterator[str]:
                 d.item_id or "",
                 d.item.kind if d.item else "",
                 d.job_id or "",
-                "" if d.before is None else _cell(json.dumps(d.before, ensure_ascii=False, sort_keys=True)),
-                "" if d.after is None else _cell(json.dumps(d.after, ensure_ascii=False, sort_keys=True)),
+                _cell(_json(d.before)),
+                _cell(_json(d.after)),
             ]
         )
 

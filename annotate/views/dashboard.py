@@ -52,7 +52,7 @@ class Chart:
 def hbar_chart(items: list[tuple[str, float, str]]) -> Chart:
     """One horizontal bar per (label, value, shown value), scaled to the largest value."""
     top = max((v for _, v, _ in items), default=0) or 1
-    span = CHART_WIDTH - LABEL_WIDTH - 70
+    span = CHART_WIDTH - LABEL_WIDTH - 110
     chart = Chart(width=CHART_WIDTH, height=ROW_HEIGHT * max(1, len(items)) + 4)
     for i, (label, value, shown) in enumerate(items):
         y = i * ROW_HEIGHT + 2

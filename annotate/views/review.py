@@ -33,12 +33,10 @@ from curation.services.review import (
     InvalidDecision,
     QueueClosed,
     ReviewError,
-    review_claim_next,
     review_decide,
     review_queue_workable,
-    review_release,
-    review_release_mine,
 )
+from curation.services.review_claims import review_claim_next, review_release, review_release_mine
 
 ITEM_PARTIAL = "annotate/review_work.html#item"
 EMPTY_PARTIAL = "annotate/review_work.html#empty"

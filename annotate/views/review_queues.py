@@ -37,10 +37,12 @@ def _panel_context(request: HttpRequest, subset: Subset, fill_form: QueueFillFor
 @permission_required("curation.view_subset", raise_exception=True)
 def subset_review_panel(request: HttpRequest, subset_id: int) -> HttpResponse:
     subset = get_object_or_404(Subset, pk=subset_id)
+    if not request.htmx:  # the panel lives on the subset page
+        return redirect(f"/subsets/{subset.pk}/#subset-review-{subset.pk}")
     context = _panel_context(request, subset)
     response = render(request, PANEL_STATS, context)
     job = context["summary"].fill_job
-    if request.htmx and (job is None or job.is_finished):
+    if job is None or job.is_finished:
         response.status_code = HTMX_STOP_POLLING
     return response
 

@@ -5,7 +5,8 @@ from django.db.models.query import QuerySet
 from django.http import HttpRequest
 
 from curation.models import Decision, ReviewItem, ReviewQueue
-from curation.services.review import review_queue_configure, review_release_expired
+from curation.services.review import review_queue_configure
+from curation.services.review_claims import review_release_expired
 
 
 @admin.register(ReviewQueue)

@@ -15,15 +15,8 @@ from curation.api.permissions import perm_required
 from curation.models import ReviewItem, ReviewQueue
 from curation.review.kinds import kind_get, kinds_registered
 from curation.review.selectors import queue_progress_many, queues_for_user
-from curation.services.review import (
-    DecideMode,
-    InvalidDecision,
-    ReviewError,
-    review_claim_next,
-    review_decide,
-    review_queue_workable,
-    review_release,
-)
+from curation.services.review import DecideMode, InvalidDecision, ReviewError, review_decide
+from curation.services.review_claims import review_claim_next, review_release
 
 CanReview = perm_required("curation.review_item")
 
@@ -126,8 +119,6 @@ class QueueClaim(APIView):
     )
     def post(self, request: Request, queue_id: int) -> Response:
         queue = get_object_or_404(ReviewQueue, pk=queue_id)
-        if not review_queue_workable(queue=queue, user=request.user):
-            raise ApiError(code="queue_closed", message="This queue is closed or assigned to others.", status_code=403)
         try:
             item = review_claim_next(queue=queue, user=request.user)
         except ReviewError as exc:

@@ -1,23 +1,17 @@
-"""The review machinery: queues, items, claims with leases, decisions and their revisions, releases.
+"""The review machinery: queues, items, decisions and their revisions (claims: review_claims.py).
 
-Two reviewers never hold the same item: a claim is a locked update (SELECT ... FOR UPDATE SKIP LOCKED
-on PostgreSQL, a compare-and-set UPDATE elsewhere). A claim lapses after
-settings.FINECURATE_REVIEW_LEASE_SECONDS; lapsed claims are claimable and are returned to the queue by
-review_release_expired. Every decision is one set of appended Decision rows; a change of mind is a
-new set, never an overwrite. Round-2 (overlap) items wait until round 1 is decided, then go to anyone
-but the round-1 reviewer; only round 1 applies the kind's effect to the target.
+Every decision is one set of appended Decision rows; a change of mind is a new set, never an overwrite.
+Round-2 (overlap) items wait until round 1 is decided, then go to anyone but the round-1 reviewer;
+only round 1 applies the kind's effect to the target.
 """
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import transaction
 from django.utils import timezone
 
 from curation.models import Decision, ReviewItem, ReviewQueue, Subset
@@ -25,10 +19,6 @@ from curation.review.kinds import DecisionForm, ReviewKind, UnknownKind, kind_ge
 from curation.services.decisions import decision_build, decision_record
 
 ENQUEUE_BATCH_SIZE = 2_000
-RELEASE_BATCH_SIZE = 1_000
-# Without SKIP LOCKED a claim tries this many candidates per round before looking again.
-CAS_CANDIDATES = 8
-CAS_ROUNDS = 5
 
 
 class ReviewError(Exception):
@@ -96,10 +86,6 @@ def unit_hash(*parts: object) -> float:
     """A number in [0, 1) fixed by its inputs: seeded sampling that any database reproduces."""
     digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def lease_seconds() -> int:
-    return int(settings.FINECURATE_REVIEW_LEASE_SECONDS)
 
 
 # --- queues -----------------------------------------------------------------------------------------
@@ -204,7 +190,8 @@ def review_queue_workable(*, queue: ReviewQueue, user: AbstractBaseUser) -> bool
     return not assigned.exists() or assigned.filter(pk=user.pk).exists()
 
 
-def _require_workable(queue: ReviewQueue, user: AbstractBaseUser) -> None:
+def review_queue_check_workable(*, queue: ReviewQueue, user: AbstractBaseUser) -> None:
+    """Raise QueueClosed, saying why, unless the user may work this queue."""
     if not review_queue_workable(queue=queue, user=user):
         reason = "is closed" if not queue.active else "is assigned to other reviewers"
         raise QueueClosed(f"the queue '{queue.name}' {reason}")
@@ -266,75 +253,6 @@ def _enqueue_batch(queue: ReviewQueue, target_type: ContentType, batch: list[Ite
                 ).update(state=ReviewItem.State.QUEUED, excluded_reviewer_id=decided_by)
 
 
-def review_claims_held(*, queue: ReviewQueue, user: AbstractBaseUser) -> list[ReviewItem]:
-    return list(
-        ReviewItem.objects.filter(queue=queue, assignee=user, state=ReviewItem.State.CLAIMED).order_by("claimed_at", "id")
-    )
-
-
-def review_claim_next(
-    *, queue: ReviewQueue, user: AbstractBaseUser, exclude_ids: Iterable[int] = ()
-) -> ReviewItem | None:
-    """The next item for this user: a claim they already hold (lease renewed), else a newly claimed one.
-
-    exclude_ids: items the caller already shows (the page's current item), so claiming ahead gets another.
-    None when nothing is left for this user.
-    """
-    _require_workable(queue, user)
-    excluded = [int(i) for i in exclude_ids]
-    now = timezone.now()
-    lease = now + timedelta(seconds=lease_seconds())
-    held = (
-        ReviewItem.objects.filter(queue=queue, assignee=user, state=ReviewItem.State.CLAIMED)
-        .exclude(pk__in=excluded)
-        .order_by("claimed_at", "id")
-        .first()
-    )
-    if held is not None:
-        renewed = ReviewItem.objects.filter(pk=held.pk, assignee=user, state=ReviewItem.State.CLAIMED).update(
-            lease_expires_at=lease
-        )
-        if renewed:
-            held.lease_expires_at = lease
-            return held
-    candidates = ReviewItem.objects.filter(queue=queue).exclude(excluded_reviewer=user).exclude(pk__in=excluded)
-    fresh = candidates.filter(state=ReviewItem.State.QUEUED).order_by("-priority", "id")
-    # A lapsed claim is as free as a queued item, even before the periodic release returns it.
-    lapsed = candidates.filter(state=ReviewItem.State.CLAIMED, lease_expires_at__lt=now).order_by("lease_expires_at", "id")
-    for pool in (fresh, lapsed):
-        item = _claim_from(pool, user=user, now=now, lease=lease)
-        if item is not None:
-            return item
-    return None
-
-
-def _claim_fields(user: AbstractBaseUser, now: datetime, lease: datetime) -> dict[str, Any]:
-    return {"state": ReviewItem.State.CLAIMED, "assignee": user, "lease_expires_at": lease, "claimed_at": now}
-
-
-def _claim_from(pool, *, user: AbstractBaseUser, now: datetime, lease: datetime) -> ReviewItem | None:
-    fields = _claim_fields(user, now, lease)
-    if connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            item = pool.select_for_update(skip_locked=True, of=("self",)).first()
-            if item is None:
-                return None
-            ReviewItem.objects.filter(pk=item.pk).update(**fields)
-            for name, value in fields.items():
-                setattr(item, name, value)
-            return item
-    # Compare-and-set: the UPDATE only succeeds while the row is still in the state we read it in.
-    for _ in range(CAS_ROUNDS):
-        rows = list(pool.values_list("pk", "state", "lease_expires_at")[:CAS_CANDIDATES])
-        if not rows:
-            return None
-        for pk, state, expires in rows:
-            with transaction.atomic():
-                if ReviewItem.objects.filter(pk=pk, state=state, lease_expires_at=expires).update(**fields) == 1:
-                    return ReviewItem.objects.get(pk=pk)
-    return None
-
-
 def _lock_item(item_id: int) -> ReviewItem:
     try:
         return ReviewItem.objects.select_for_update(of=("self",)).select_related("queue").get(pk=item_id)
@@ -366,7 +284,7 @@ def review_decide(
     round 1, append the audit rows, close the item, and release its round-2 copy if there is one."""
     with transaction.atomic():
         item = _lock_item(item_id)
-        _require_workable(item.queue, user)
+        review_queue_check_workable(queue=item.queue, user=user)
         _check_may_decide(item, user, mode)
         kind = kind_get(item.kind)
         target = _lock_target(kind, item)
@@ -405,7 +323,9 @@ def _lock_target(kind: ReviewKind, item: ReviewItem):
 
 def _decision_rows(kind: ReviewKind, item: ReviewItem, target, user: AbstractBaseUser, cleaned: dict[str, Any]) -> list[Decision]:
     verdict, reason, note = cleaned["verdict"], cleaned.get("reason", ""), cleaned.get("note", "")
-    common = {"actor": user, "target_type": item.target_type, "target_id": item.target_id, "item": item}
+    # get_for_id is cached; item.target_type would cost a query per decision.
+    target_type = ContentType.objects.get_for_id(item.target_type_id)
+    common = {"actor": user, "target_type": target_type, "target_id": item.target_id, "item": item}
     rows = []
     if item.round == 1:
         result = kind.apply(target=target, verdict=verdict, data=cleaned, actor=user)
@@ -420,33 +340,3 @@ def _decision_rows(kind: ReviewKind, item: ReviewItem, target, user: AbstractBas
     primary.note = note
     rows.append(primary)
     return rows
-
-
-def review_release(*, item_id: int, user: AbstractBaseUser, deprioritize: bool = False) -> bool:
-    """Give a claimed item back to the queue; deprioritize (a skip) puts it behind the others."""
-    fields: dict[str, Any] = {"state": ReviewItem.State.QUEUED, "assignee": None, "lease_expires_at": None, "claimed_at": None}
-    if deprioritize:
-        fields["priority"] = F("priority") - 1
-    return bool(ReviewItem.objects.filter(pk=item_id, assignee=user, state=ReviewItem.State.CLAIMED).update(**fields))
-
-
-def review_release_mine(*, queue: ReviewQueue, user: AbstractBaseUser) -> int:
-    return ReviewItem.objects.filter(queue=queue, assignee=user, state=ReviewItem.State.CLAIMED).update(
-        state=ReviewItem.State.QUEUED, assignee=None, lease_expires_at=None, claimed_at=None
-    )
-
-
-def review_release_expired(*, now: datetime | None = None) -> int:
-    """Return every lapsed claim to its queue, in batches; returns how many."""
-    now = now or timezone.now()
-    lapsed = Q(state=ReviewItem.State.CLAIMED, lease_expires_at__lt=now)
-    released = 0
-    while True:
-        ids = list(ReviewItem.objects.filter(lapsed).values_list("pk", flat=True)[:RELEASE_BATCH_SIZE])
-        if not ids:
-            return released
-        # The state test is repeated in the UPDATE: a decision that won the row lock meanwhile stays.
-        released += ReviewItem.objects.filter(lapsed, pk__in=ids).update(
-            state=ReviewItem.State.QUEUED, assignee=None, lease_expires_at=None, claimed_at=None
-        )
-

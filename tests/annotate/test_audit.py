@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from annotate.views import audit
 from curation.models import Decision, Sample
-from curation.services.review import review_claim_next, review_decide
+from curation.services.review import review_decide
+from curation.services.review_claims import review_claim_next
 from tests.curation.review.builders import sample_queue_make
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ import pytest
 from django.template.loader import render_to_string
 
 from curation.models import Decision, Job, ReviewItem, ReviewQueue, Sample
-from curation.services.review import review_claim_next, review_decide
+from curation.services.review import review_decide
+from curation.services.review_claims import review_claim_next
 from tests.curation.review.builders import sample_queue_make
 
 pytestmark = pytest.mark.django_db

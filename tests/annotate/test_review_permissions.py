@@ -27,7 +27,7 @@ def test_every_review_page_and_endpoint_checks_its_permission(role_clients):
         ("get", "/review/", {}, _expect(WORKERS)),
         ("get", f"/review/queues/{queue.pk}/", {}, _expect(WORKERS)),
         ("get", f"/review/queues/{queue.pk}/previous/", {}, _expect(WORKERS, 204)),
-        ("get", f"/review/subsets/{subset.pk}/panel/", {}, _expect(WORKERS)),
+        ("get", f"/review/subsets/{subset.pk}/panel/", {}, _expect(WORKERS, 302)),  # to the subset page
         ("get", f"/review/images/{image}/", {}, _expect(WORKERS)),
         ("get", f"/review/queues/{queue.pk}/settings/", {}, _expect(MANAGERS)),
         ("get", "/review/bulk/", {}, _expect(MANAGERS)),

@@ -4,8 +4,8 @@ import logging
 from celery import shared_task
 
 from curation.models import ReviewQueue
-from curation.services.review import review_release_expired
 from curation.services.review_bulk import review_bulk_run
+from curation.services.review_claims import review_release_expired
 from curation.services.review_fill import review_queue_fill as fill_queue
 from workers.jobrun import JobFailed, running_job
 

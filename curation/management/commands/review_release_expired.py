@@ -1,7 +1,7 @@
 """Return review items whose claim lapsed to their queues (the beat task does it every minute)."""
 from django.core.management.base import BaseCommand
 
-from curation.services.review import review_release_expired
+from curation.services.review_claims import review_release_expired
 
 
 class Command(BaseCommand):

@@ -3,7 +3,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from curation.models import ReviewQueue
-from curation.services.review import review_claim_next, review_decide
+from curation.services.review import review_decide
+from curation.services.review_claims import review_claim_next
 from tests.curation.review.builders import sample_queue_make
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from curation.models import Decision, Job, ReviewItem, Sample
 from curation.services import review_bulk
 from curation.services.jobs import job_create
-from curation.services.review import review_claim_next, review_decide
+from curation.services.review import review_decide
 from curation.services.review_bulk import (
     CountChanged,
     InvalidBulkDecision,
@@ -15,6 +15,7 @@ from curation.services.review_bulk import (
     review_bulk_run,
     review_bulk_start,
 )
+from curation.services.review_claims import review_claim_next
 from tests.curation.review.builders import sample_queue_make
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,9 @@ from django.db import connection
 from django.utils import timezone
 
 from curation.models import ReviewItem
-from curation.services.review import (
-    QueueClosed,
+from curation.services.review import QueueClosed, review_queue_configure
+from curation.services.review_claims import (
     review_claim_next,
-    review_queue_configure,
     review_release,
     review_release_expired,
     review_release_mine,

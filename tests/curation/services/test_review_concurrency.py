@@ -7,7 +7,8 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 
 from curation.models import Decision, ReviewItem
-from curation.services.review import AlreadyDecided, ReviewError, review_claim_next, review_decide
+from curation.services.review import AlreadyDecided, ReviewError, review_decide
+from curation.services.review_claims import review_claim_next
 from tests.curation.review.builders import sample_queue_make
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

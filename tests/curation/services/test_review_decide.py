@@ -5,14 +5,8 @@ import pytest
 from django.utils import timezone
 
 from curation.models import Decision, ReviewItem, Sample
-from curation.services.review import (
-    AlreadyDecided,
-    InvalidDecision,
-    ItemNotYours,
-    review_claim_next,
-    review_decide,
-    review_release_expired,
-)
+from curation.services.review import AlreadyDecided, InvalidDecision, ItemNotYours, review_decide
+from curation.services.review_claims import review_claim_next, review_release_expired
 from tests.curation.review.builders import item_of, sample_queue_make
 
 pytestmark = pytest.mark.django_db

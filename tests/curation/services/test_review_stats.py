@@ -13,7 +13,8 @@ from curation.review.selectors import (
     throughput,
 )
 from curation.services.jobs import job_create
-from curation.services.review import review_claim_next, review_decide, review_queue_configure
+from curation.services.review import review_decide, review_queue_configure
+from curation.services.review_claims import review_claim_next
 from tests.curation.review.builders import sample_queue_make, samples_make
 
 pytestmark = pytest.mark.django_db
