@@ -192,6 +192,9 @@ def mapping_accept_view(request: HttpRequest, source_id: int) -> HttpResponse:
         return _rerender(request, source, form, base, None, [problem])
     try:
         canonical = spec_to_dict(spec_parse(spec, columns=source.columns))
+        if base is not None and base.status == Mapping.Status.ACCEPTED and canonical == base.spec:
+            messages.info(request, f"Version {base.version} is already accepted; use 'Apply again' to rebuild it.")
+            return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={base.version}")
         if base is not None and base.status == Mapping.Status.SUGGESTED and canonical == base.spec:
             mapping = base
         else:

@@ -174,3 +174,13 @@ def test_a_source_without_mapping_offers_a_blank_editor(curator_client):
     source = layouts.source_with_rows("blank", layouts.textonly_records())
     html = curator_client.get(f"/sources/{source.pk}/mapping/").content.decode()
     assert "No mapping yet" in html and 'id="spec-errors"' in html  # the blank spec says what is missing
+
+
+def test_accepting_the_accepted_version_unchanged_makes_no_new_version(curator_client, curator, scienceqa):
+    source, mapping = scienceqa
+    mapping_accept(mapping=mapping, by=curator)
+    mapping.refresh_from_db()
+    response = curator_client.post(f"/sources/{source.pk}/mapping/accept/", editor_post(mapping), follow=True)
+    assert b"already accepted" in response.content
+    assert Mapping.objects.filter(source=source).count() == 1
+    assert Job.objects.filter(kind=Job.Kind.APPLY_MAPPING).count() == 1
