@@ -42,10 +42,21 @@ def source_make(*, name: str | None = None, license: str = "CC BY 4.0", citation
     )
 
 
-def mapping_make(*, source: Source, subset: Subset | None = None, status: str = Mapping.Status.ACCEPTED, version: int | None = None, engine: str = "rules-v1") -> Mapping:
+def mapping_make(
+    *,
+    source: Source,
+    subset: Subset | None = None,
+    status: str = Mapping.Status.ACCEPTED,
+    version: int | None = None,
+    engine: str = "rules-v1",
+    applied: bool = True,
+) -> Mapping:
     if version is None:
         version = (Mapping.objects.filter(source=source).order_by("-version").values_list("version", flat=True).first() or 0) + 1
-    return Mapping.objects.create(source=source, subset=subset, version=version, spec={}, status=status, engine=engine)
+    # An accepted mapping in a factory counts as applied: its samples are the ones the test builds.
+    applied_at = timezone.now() if status == Mapping.Status.ACCEPTED and applied else None
+    return Mapping.objects.create(source=source, subset=subset, version=version, spec={}, status=status, engine=engine,
+                                  applied_at=applied_at)
 
 
 def subset_make(*, name: str | None = None, category: str = Subset.Category.GENERAL_VQA, **extra: Any) -> Subset:

@@ -59,8 +59,8 @@ class SourceCountOut(serializers.Serializer):
 
 
 class OpenCheckOut(serializers.Serializer):
-    code = serializers.CharField(help_text="mapping_undecided, mapping_not_accepted, samples_from_stale_mapping, "
-                                            "review_items_open, job_running or empty")
+    code = serializers.CharField(help_text="mapping_undecided, mapping_not_applied, mapping_not_accepted, "
+                                            "samples_from_stale_mapping, review_items_open, job_running or empty")
     message = serializers.CharField()
     count = serializers.IntegerField()
 

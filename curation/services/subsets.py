@@ -63,6 +63,15 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
                 url=f"/sources/{mapping.source_id}/",
             )
         )
+    not_applied = Mapping.objects.filter(subset=subset, status=Mapping.Status.ACCEPTED, applied_at__isnull=True)
+    for mapping in not_applied.select_related("source"):
+        checks.append(
+            OpenCheck(
+                "mapping_not_applied",
+                f"Mapping v{mapping.version} of source {mapping.source.name} is accepted but its samples are not built yet.",
+                url=f"/sources/{mapping.source_id}/",
+            )
+        )
     source_ids = set(samples.order_by().values_list("source_id", flat=True).distinct())
     accepted = set(
         Mapping.objects.filter(source_id__in=source_ids, status=Mapping.Status.ACCEPTED).values_list("source_id", flat=True)

@@ -66,11 +66,13 @@ def test_a_source_without_an_accepted_mapping_keeps_the_subset_open(curator):
 def test_samples_made_by_a_superseded_mapping_are_an_open_check(ready_subset):
     mapping = Mapping.objects.get(subset=ready_subset)
     Mapping.objects.filter(pk=mapping.pk).update(status=Mapping.Status.SUPERSEDED)
-    mapping_make(source=mapping.source, subset=ready_subset)
+    newer = mapping_make(source=mapping.source, subset=ready_subset, applied=False)
 
     checks = subset_open_checks(subset=ready_subset)
 
-    assert [c.code for c in checks] == ["samples_from_stale_mapping"]
+    assert [c.code for c in checks] == ["mapping_not_applied", "samples_from_stale_mapping"]
+    assert checks[0].message == f"Mapping v{newer.version} of source good-source is accepted but its samples are not built yet."
+    checks = checks[1:]
     assert checks[0].count == 3 and "v1" in checks[0].message and "superseded" in checks[0].message
 
 
