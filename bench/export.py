@@ -4,7 +4,7 @@
    checksums, manifest) on a subset of 100k samples, against a plain pyarrow script writing the same rows
    with the same schema, compression and row groups in this run: one server-side SQL cursor, image files
    read from disk, pa.Table.from_pylist per row group. Goal: exporter samples/s >= 0.5 x that script's.
-   Also reported: pyarrow writing the same rows already held in memory (the floor no exporter reaches).
+   Also reported (full run): pyarrow writing the same rows already held in memory, a bound no exporter that reads them reaches.
 2. Memory: the exporter runs in a fresh subprocess on a small and a 10x larger subset (100k and 1M;
    --quick: 10k and 100k); each reports its peak RSS (VmHWM of /proc/self/status). Goal: large / small <= 1.5.
 
