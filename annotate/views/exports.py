@@ -1,6 +1,6 @@
 """Pages: exports. Create one (subsets, format, filters from the registry), follow it, read its manifest; API token."""
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -38,10 +38,13 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["subsets"].queryset = Subset.objects.filter(status=Subset.Status.APPROVED).order_by("name")
-        self.fields["format"].choices = [(name, f.label) for name, f in FORMATS.items()]
-        self.fields["format"].initial = "parquet" if "parquet" in FORMATS else next(iter(FORMATS), None)
-        self.fields["columns"].choices = [(name, p.label) for name, p in COLUMNS.items() if not p.default]
+        subsets = cast(forms.ModelMultipleChoiceField, self.fields["subsets"])
+        subsets.queryset = Subset.objects.filter(status=Subset.Status.APPROVED).order_by("name")
+        export_format = cast(forms.ChoiceField, self.fields["format"])
+        export_format.choices = [(name, f.label) for name, f in FORMATS.items()]
+        export_format.initial = "parquet" if "parquet" in FORMATS else next(iter(FORMATS), None)
+        columns = cast(forms.MultipleChoiceField, self.fields["columns"])
+        columns.choices = [(name, p.label) for name, p in COLUMNS.items() if not p.default]
         for export_filter in FILTERS.values():
             required = export_filter.default is not None  # a default filter always runs: its params cannot be empty
             for param in export_filter.params:

@@ -4,7 +4,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from drf_spectacular.types import OpenApiTypes
@@ -249,7 +249,7 @@ class ExportFileDownload(APIView):
             416: OpenApiResponse(description="The range lies beyond the end of the file."),
         },
     )
-    def get(self, request: Request, export_id: int, name: str) -> HttpResponse:
+    def get(self, request: Request, export_id: int, name: str) -> HttpResponseBase:
         export = get_object_or_404(Export, pk=export_id)
         if export.state == Export.State.EXPIRED:
             raise ApiError(code="export_expired", message="This export has expired and its files were deleted.", status_code=410)
@@ -266,7 +266,7 @@ class ExportFileDownload(APIView):
         )
 
     @extend_schema(exclude=True)
-    def head(self, request: Request, export_id: int, name: str) -> HttpResponse:
+    def head(self, request: Request, export_id: int, name: str) -> HttpResponseBase:
         return self.get(request, export_id, name)
 
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 from curation.api.errors import error_body
@@ -60,15 +60,17 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def file_response(request: HttpRequest, *, path: Path, size: int, sha256: str, filename: str, content_type: str) -> HttpResponse:
+def file_response(
+    request: HttpRequest, *, path: Path, size: int, sha256: str, filename: str, content_type: str
+) -> HttpResponseBase:
     etag = f'"{sha256}"'
     headers = {"Accept-Ranges": "bytes", "ETag": etag, "Content-Disposition": content_disposition_header(True, filename)}
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match and _etag_matches(if_none_match, etag):
-        response = HttpResponse(status=304)
+        not_modified = HttpResponse(status=304)
         for key, value in headers.items():
-            response[key] = value
-        return response
+            not_modified[key] = value
+        return not_modified
 
     status, start, length = 200, 0, size
     range_header = request.headers.get("Range")
@@ -78,19 +80,20 @@ def file_response(request: HttpRequest, *, path: Path, size: int, sha256: str, f
         try:
             wanted = range_parse(range_header, size)
         except RangeNotSatisfiable:
-            response = HttpResponse(
+            unsatisfiable = HttpResponse(
                 status=416,
                 content_type="application/json",
                 content=json.dumps(error_body(code="range_not_satisfiable", message=f"The file has {size} bytes.")),
             )
-            response["Content-Range"] = f"bytes */{size}"
-            response["Accept-Ranges"] = "bytes"
-            return response
+            unsatisfiable["Content-Range"] = f"bytes */{size}"
+            unsatisfiable["Accept-Ranges"] = "bytes"
+            return unsatisfiable
         if wanted is not None:
             first, last = wanted
             status, start, length = 206, first, last - first + 1
             headers["Content-Range"] = f"bytes {first}-{last}/{size}"
 
+    response: HttpResponse | StreamingHttpResponse
     if request.method == "HEAD":
         response = HttpResponse(status=status, content_type=content_type)
     else:

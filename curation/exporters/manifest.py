@@ -56,6 +56,19 @@ def _mapping_versions(samples: QuerySet[Sample]) -> list[dict[str, Any]]:
     ]
 
 
+def _subset_entry(part: SubsetPart, subset: Subset, counts_in: dict[int, int], counts_out: dict[int, int]) -> dict[str, Any]:
+    approver, approved_at = subset.approved_by, subset.approved_at
+    return {
+        "name": part.name,
+        "slug": part.slug,
+        "category": part.category,
+        "approved_by": approver.get_username() if approver is not None else None,
+        "approved_at": approved_at.isoformat() if approved_at is not None else None,
+        "samples_in": counts_in.get(part.id, 0),
+        "samples_out": counts_out.get(part.id, 0),
+    }
+
+
 def manifest_build(
     *,
     export: Export,
@@ -87,18 +100,7 @@ def manifest_build(
             "created_by": export.created_by.get_username() if export.created_by else None,
             "created_at": export.created_at.isoformat() if export.created_at else None,
         },
-        "subsets": [
-            {
-                "name": part.name,
-                "slug": part.slug,
-                "category": part.category,
-                "approved_by": subsets[part.id].approved_by.get_username() if subsets[part.id].approved_by else None,
-                "approved_at": subsets[part.id].approved_at.isoformat() if subsets[part.id].approved_at else None,
-                "samples_in": counts_in.get(part.id, 0),
-                "samples_out": counts_out.get(part.id, 0),
-            }
-            for part in parts
-        ],
+        "subsets": [_subset_entry(part, subsets[part.id], counts_in, counts_out) for part in parts],
         "counts": {
             "in": sum(counts_in.values()),
             "out": sum(counts_out.values()),

@@ -54,8 +54,8 @@ class Command(BaseCommand):
         export_build(export.job_id)
         export.refresh_from_db()
         if export.state != Export.State.SUCCEEDED:
-            export.job.refresh_from_db()
-            raise CommandError(f"export {export.pk} failed: {export.job.message}")
+            job = export.job
+            raise CommandError(f"export {export.pk} failed: {job.message if job is not None else export.state}")
         self.stdout.write(f"Export {export.pk}: {export.sample_count} samples in {export_root(export)}")
         for row in export.files.exclude(kind="image"):
             self.stdout.write(f"  {row.sha256}  {row.size:>12}  {row.name}")
