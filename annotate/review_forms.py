@@ -1,5 +1,5 @@
 """Forms of the review pages: filling and configuring queues, bulk decisions, the audit trail's filters."""
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -18,7 +18,7 @@ def _kind_choices() -> list[tuple[str, str]]:
 class PercentField(forms.FloatField):
     """A share typed as a percentage (2 or 2%) and cleaned to a fraction (0.02)."""
 
-    def to_python(self, value: Any) -> float | None:
+    def to_python(self, value: Any) -> Any:
         if isinstance(value, str):
             value = value.strip().rstrip("%").strip()
         number = super().to_python(value)
@@ -54,7 +54,7 @@ class QueueSettingsForm(forms.Form):
         people = get_user_model().objects.filter(is_active=True).filter(
             Q(groups__name__in=["reviewer", "curator", "admin"]) | Q(is_superuser=True)
         )
-        self.fields["assignees"].queryset = people.distinct().order_by("username")
+        cast(forms.ModelMultipleChoiceField, self.fields["assignees"]).queryset = people.distinct().order_by("username")
 
 
 class BulkFilterForm(forms.Form):

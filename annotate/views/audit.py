@@ -5,7 +5,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from annotate.review_forms import AuditFilterForm
+from annotate.views.review_access import ReviewRequest
 from curation.models import Decision
 from curation.review.selectors import decisions_filtered
 
@@ -23,21 +25,21 @@ CSV_COLUMNS = ["id", "created_at", "actor", "verdict", "reason", "note", "target
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _filtered(request: HttpRequest) -> tuple[AuditFilterForm, Any]:
+def _filtered(request: ReviewRequest) -> tuple[AuditFilterForm, Any]:
     form = AuditFilterForm(request.GET)
     if form.is_valid():
         return form, decisions_filtered(**form.selector_kwargs())
     return form, Decision.objects.none()
 
 
-def _filter_query(request: HttpRequest) -> str:
+def _filter_query(request: ReviewRequest) -> str:
     return urlencode([(k, v) for k in request.GET if k != "before" for v in request.GET.getlist(k) if v])
 
 
 @login_required
 @permission_required("curation.view_decision", raise_exception=True)
 @require_GET
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: ReviewRequest) -> HttpResponse:
     form, rows = _filtered(request)
     before = request.GET.get("before", "")
     if before.isdigit():
@@ -97,10 +99,10 @@ def _csv_rows(rows: Any) -> Iterator[str]:
 @login_required
 @permission_required("curation.view_decision", raise_exception=True)
 @require_GET
-def audit_export(request: HttpRequest) -> StreamingHttpResponse:
+def audit_export(request: ReviewRequest) -> HttpResponseBase:
     form, rows = _filtered(request)
     if not form.is_valid():
-        return HttpResponse("; ".join(e for errs in form.errors.values() for e in errs), status=400, content_type="text/plain")
+        return HttpResponse("; ".join(str(e) for errs in form.errors.values() for e in errs), status=400, content_type="text/plain")
     response = StreamingHttpResponse(_csv_rows(rows), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="finecurate-audit-{stamp}.csv"'

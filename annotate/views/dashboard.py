@@ -4,12 +4,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from annotate.views.review_access import ReviewRequest
 from curation.models import ReviewQueue
 from curation.review.selectors import agreement, queue_progress_many, throughput
 from curation.review.statistics import Agreement
@@ -61,7 +62,7 @@ def hbar_chart(items: list[tuple[str, float, str]]) -> Chart:
     return chart
 
 
-def stacked_chart(items: list[tuple[str, list[tuple[int, str, str]]], str]) -> Chart:
+def stacked_chart(items: list[tuple[str, list[tuple[int, str, str]], str]]) -> Chart:
     """One bar per label made of (count, css class, title) parts, each bar filling the width."""
     span = CHART_WIDTH - LABEL_WIDTH - 110
     chart = Chart(width=CHART_WIDTH, height=ROW_HEIGHT * max(1, len(items)) + 4)
@@ -122,7 +123,7 @@ def _buckets(hourly: list[tuple], hours: int) -> list[tuple[str, int]]:
 @login_required
 @permission_required("curation.view_decision", raise_exception=True)
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: ReviewRequest) -> HttpResponse:
     window = request.GET.get("window", DEFAULT_WINDOW)
     if window not in WINDOWS:
         window = DEFAULT_WINDOW
@@ -139,7 +140,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "work": work,
         "progress": progress,
         "agreement": agreed,
-        "agreement_rows": [(queue_names.get(qid, qid), result) for qid, result in agreed.by_queue.items()],
         "throughput_chart": hbar_chart([(a.username, a.per_hour, f"{a.per_hour:.1f}/h") for a in work.annotators]),
         "activity_chart": column_chart(_buckets(work.hourly, bucket_hours)),
         "progress_chart": stacked_chart(

@@ -11,13 +11,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, re_path
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.views import review_bulk, review_queues
+from annotate.views.review_access import ReviewRequest, queue_for_worker
 from curation.models import Image, ReviewItem, ReviewQueue
 from curation.review.kinds import ReviewKind, kind_get
 from curation.review.selectors import (
@@ -34,21 +35,12 @@ from curation.services.review import (
     QueueClosed,
     ReviewError,
     review_decide,
-    review_queue_workable,
 )
 from curation.services.review_claims import review_claim_next, review_release, review_release_mine
 
 ITEM_PARTIAL = "annotate/review_work.html#item"
 EMPTY_PARTIAL = "annotate/review_work.html#empty"
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif", "BMP": "image/bmp", "TIFF": "image/tiff"}
-
-
-def queue_for_worker(request: HttpRequest, queue_id: int) -> ReviewQueue:
-    """The queue, if this user may work it: 404 when it does not exist, 403 when it is not theirs."""
-    queue = get_object_or_404(ReviewQueue.objects.select_related("subset"), pk=queue_id)
-    if not review_queue_workable(queue=queue, user=request.user):
-        raise PermissionDenied("This queue is closed or assigned to other reviewers.")
-    return queue
 
 
 def item_context(item: ReviewItem, target: Any, kind: ReviewKind, *, mode: str = DecideMode.DECIDE, form: Any = None) -> dict[str, Any]:
@@ -83,7 +75,7 @@ def render_items(items: list[ReviewItem]) -> dict[int, dict[str, Any]]:
     return contexts
 
 
-def _render_slot(request: HttpRequest, item: ReviewItem | None, queue: ReviewQueue, status: int = 200) -> HttpResponse:
+def _render_slot(request: ReviewRequest, item: ReviewItem | None, queue: ReviewQueue, status: int = 200) -> HttpResponse:
     if item is None:
         return render(request, EMPTY_PARTIAL, {"queue": queue}, status=status)
     context = render_items([item]).get(item.pk)
@@ -107,7 +99,7 @@ def _int_or_none(value: str | None) -> int | None:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_GET
-def review_home(request: HttpRequest) -> HttpResponse:
+def review_home(request: ReviewRequest) -> HttpResponse:
     queues = queues_for_user(user=request.user)
     context = {
         "rows": queue_progress_many(queues),
@@ -121,7 +113,7 @@ def review_home(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_GET
-def review_work(request: HttpRequest, queue_id: int) -> HttpResponse:
+def review_work(request: ReviewRequest, queue_id: int) -> HttpResponse:
     queue = queue_for_worker(request, queue_id)
     kind = kind_get(queue.kind)
     current = review_claim_next(queue=queue, user=request.user)
@@ -143,7 +135,7 @@ def review_work(request: HttpRequest, queue_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_POST
-def review_decide_view(request: HttpRequest, item_id: int) -> HttpResponse:
+def review_decide_view(request: ReviewRequest, item_id: int) -> HttpResponse:
     mode = DecideMode.REVISE if request.POST.get("mode") == DecideMode.REVISE else DecideMode.DECIDE
     showing = _int_or_none(request.POST.get("showing"))
     try:
@@ -183,7 +175,7 @@ def _back_to_queue_of(item_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_POST
-def review_skip(request: HttpRequest, item_id: int) -> HttpResponse:
+def review_skip(request: ReviewRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(ReviewItem.objects.select_related("queue"), pk=item_id)
     queue = queue_for_worker(request, item.queue_id)
     released = review_release(item_id=item.pk, user=request.user, deprioritize=True)
@@ -198,7 +190,7 @@ def review_skip(request: HttpRequest, item_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_GET
-def review_previous_view(request: HttpRequest, queue_id: int) -> HttpResponse:
+def review_previous_view(request: ReviewRequest, queue_id: int) -> HttpResponse:
     queue = queue_for_worker(request, queue_id)
     before_id = _int_or_none(request.GET.get("before"))
     before = ReviewItem.objects.filter(pk=before_id, queue=queue, decided_by=request.user).first() if before_id else None
@@ -215,7 +207,7 @@ def review_previous_view(request: HttpRequest, queue_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_POST
-def review_release_view(request: HttpRequest, queue_id: int) -> HttpResponse:
+def review_release_view(request: ReviewRequest, queue_id: int) -> HttpResponse:
     queue = queue_for_worker(request, queue_id)
     released = review_release_mine(queue=queue, user=request.user)
     messages.info(request, f"{released} item(s) returned to the queue.")
@@ -225,7 +217,7 @@ def review_release_view(request: HttpRequest, queue_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.view_image", raise_exception=True)
 @require_GET
-def review_image(request: HttpRequest, sha256: str) -> FileResponse:
+def review_image(request: ReviewRequest, sha256: str) -> FileResponse:
     image = get_object_or_404(Image, pk=sha256)
     file_path = image_file_path(image=image)
     if not file_path.is_file():

@@ -1,13 +1,14 @@
 """The curator's bulk page: filter review items, see how many the filter selects, confirm that number,
 and follow the Job that decides them (one audit row per item)."""
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from annotate.review_forms import BulkDecideForm, BulkFilterForm
+from annotate.views.review_access import ReviewRequest
 from curation.models import Job
 from curation.review.kinds import kind_get
 from curation.services.review import ReviewError
@@ -42,7 +43,7 @@ def _filter_pairs(data: QueryDict) -> list[tuple[str, str]]:
 @login_required
 @permission_required("curation.bulk_decide_item", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def review_bulk(request: HttpRequest) -> HttpResponse:
+def review_bulk(request: ReviewRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     filter_form = BulkFilterForm(source if "kind" in source else None)
     decide_form = BulkDecideForm(request.POST if request.method == "POST" else None)
@@ -75,7 +76,7 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect(f"{request.path}?{urlencode([*_filter_pairs(source), ('job', job.pk)])}")
         else:
-            context["decide_error"] = "; ".join(e for errs in decide_form.errors.values() for e in errs)
+            context["decide_error"] = "; ".join(str(e) for errs in decide_form.errors.values() for e in errs)
     kind = kind_get(item_filter.kind)
     context.update(
         {

@@ -2,13 +2,14 @@
 the review panel of a subset page (acceptance rate with its 95% interval)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
 from annotate.review_forms import QueueFillForm, QueueSettingsForm
 from annotate.views.home import HTMX_STOP_POLLING
+from annotate.views.review_access import ReviewRequest
 from curation.models import ReviewQueue, Subset
 from curation.review.selectors import queue_progress, subset_review_summary
 from curation.services.review import ReviewError, review_queue_configure
@@ -17,7 +18,7 @@ from curation.services.review_fill import review_fill_start
 PANEL_STATS = "annotate/subset_review_panel.html#stats"
 
 
-def _panel_context(request: HttpRequest, subset: Subset, fill_form: QueueFillForm | None = None) -> dict:
+def _panel_context(request: ReviewRequest, subset: Subset, fill_form: QueueFillForm | None = None) -> dict:
     summary = subset_review_summary(subset=subset)
     if fill_form is None:
         initial = {"subset": subset.pk, "kind": ReviewQueue.Kind.SAMPLE, "percent": 100, "seed": 1}
@@ -35,7 +36,7 @@ def _panel_context(request: HttpRequest, subset: Subset, fill_form: QueueFillFor
 
 @login_required
 @permission_required("curation.view_subset", raise_exception=True)
-def subset_review_panel(request: HttpRequest, subset_id: int) -> HttpResponse:
+def subset_review_panel(request: ReviewRequest, subset_id: int) -> HttpResponse:
     subset = get_object_or_404(Subset, pk=subset_id)
     if not request.htmx:  # the panel lives on the subset page
         return redirect(f"/subsets/{subset.pk}/#subset-review-{subset.pk}")
@@ -50,7 +51,7 @@ def subset_review_panel(request: HttpRequest, subset_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.change_reviewqueue", raise_exception=True)
 @require_POST
-def review_queue_fill_view(request: HttpRequest) -> HttpResponse:
+def review_queue_fill_view(request: ReviewRequest) -> HttpResponse:
     form = QueueFillForm(request.POST)
     subset = None
     if form.is_valid():
@@ -76,7 +77,7 @@ def review_queue_fill_view(request: HttpRequest) -> HttpResponse:
     if subset is None:
         return HttpResponse("Choose a subset.", status=400)
     if not request.htmx and form.errors:
-        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("review_home")
     status = 400 if form.errors else 200
     return render(request, PANEL_STATS, _panel_context(request, subset, form if form.errors else None), status=status)
@@ -85,7 +86,7 @@ def review_queue_fill_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("curation.change_reviewqueue", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def review_queue_settings(request: HttpRequest, queue_id: int) -> HttpResponse:
+def review_queue_settings(request: ReviewRequest, queue_id: int) -> HttpResponse:
     queue = get_object_or_404(ReviewQueue.objects.select_related("subset"), pk=queue_id)
     if request.method == "POST":
         form = QueueSettingsForm(request.POST)

@@ -1,12 +1,15 @@
 """The User admin, re-registered for managing annotators: roles (groups), activation, queue
 assignments (one queue, or every queue of a subset), and each one's recent throughput."""
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import TruncHour
@@ -28,11 +31,11 @@ class AnnotatorActionForm(ActionForm):
     role = forms.ModelChoiceField(queryset=Group.objects.order_by("name"), required=False)
 
 
-class AnnotatorChangeForm(UserAdmin.form):
+class AnnotatorChangeForm(UserChangeForm):
     review_queues = forms.ModelMultipleChoiceField(
         queryset=ReviewQueue.objects.order_by("kind", "name"),
         required=False,
-        widget=admin.widgets.FilteredSelectMultiple("review queues", is_stacked=False),
+        widget=FilteredSelectMultiple("review queues", is_stacked=False),
         help_text="Queues with assignees are worked by them only; a queue with none is open to every reviewer.",
     )
 
@@ -66,7 +69,7 @@ class AnnotatorAdmin(UserAdmin):
     list_display = ["username", "email", "is_active", "roles", "queue_count", "decided_recent", "per_hour_recent", "last_login"]
     list_filter = ["is_active", "groups", "is_staff", "is_superuser"]
     actions = ["deactivate", "activate", "add_role", "assign_queue", "assign_subset", "unassign_queue"]
-    fieldsets = (*UserAdmin.fieldsets, ("Review", {"fields": ("review_queues",)}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Review", {"fields": ("review_queues",)}))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (
@@ -100,7 +103,7 @@ class AnnotatorAdmin(UserAdmin):
     def _chosen(self, request: HttpRequest, name: str):
         form = self.action_form(request.POST)
         # The admin fills the action choices per request; a fresh form needs them to validate.
-        form.fields["action"].choices = self.get_action_choices(request)
+        cast(forms.ChoiceField, form.fields["action"]).choices = self.get_action_choices(request)
         return form.cleaned_data.get(name) if form.is_valid() else None
 
     @admin.action(description="Deactivate the selected users (they can no longer sign in)", permissions=["change"])

@@ -6,10 +6,10 @@ decisions, pages and the API are the machinery's, shared by every kind.
 """
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 
 from curation.models import Subset
@@ -80,7 +80,7 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.target = target
         self.allow_revisions = allow_revisions
-        self.fields["verdict"].choices = [(v.value, v.label) for v in self.verdicts]
+        cast(forms.ChoiceField, self.fields["verdict"]).choices = [(v.value, v.label) for v in self.verdicts]
 
     @classmethod
     def verdict_named(cls, value: str) -> Verdict | None:
@@ -132,10 +132,11 @@ class ReviewKind:
     template: str
     effect: Effect
     bulk_effect: BulkEffect | None = None
-    subset_targets: Callable[[Subset], models.QuerySet] | None = None
-    facts: Callable[[Iterable[models.Model]], dict[str, tuple[float | None, dict[str, Any]]]] | None = None
-    prefetch: Callable[[models.QuerySet], models.QuerySet] | None = None
-    api_payload: Callable[[models.Model], dict[str, Any]] | None = None
+    # Hooks take the kind's own model (Any here: a Sample kind's hooks take Samples).
+    subset_targets: Callable[[Subset], models.QuerySet[Any]] | None = None
+    facts: Callable[[Any], dict[str, tuple[float | None, dict[str, Any]]]] | None = None
+    prefetch: Callable[[models.QuerySet[Any]], models.QuerySet[Any]] | None = None
+    api_payload: Callable[[Any], dict[str, Any]] | None = None
     shortcuts: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -158,7 +159,7 @@ class ReviewKind:
             queryset = self.prefetch(queryset)
         return {str(obj.pk): obj for obj in queryset}
 
-    def apply(self, *, target: models.Model, verdict: str, data: dict[str, Any], actor: AbstractBaseUser | None) -> EffectResult:
+    def apply(self, *, target: models.Model, verdict: str, data: dict[str, Any], actor: User | None) -> EffectResult:
         return self.effect(target=target, verdict=verdict, data=data, actor=actor)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -64,7 +64,7 @@ class SampleDecisionForm(DecisionForm):
         cleaned = super().clean()
         if cleaned.get("verdict") != "edit" or self.target is None or self.errors:
             return cleaned
-        old_turns = list(self.target.turns or [])
+        old_turns = list(getattr(self.target, "turns", None) or [])
         new_turns = []
         for index, turn in enumerate(old_turns):
             new_turn = dict(turn)
@@ -91,7 +91,7 @@ def _new_status(verdict: str, reason: str) -> tuple[str, str]:
     return Sample.Status.ACCEPTED, ""
 
 
-def sample_review_effect(*, target: Sample, verdict: str, data: dict[str, Any], actor: AbstractBaseUser | None) -> EffectResult:
+def sample_review_effect(*, target: Sample, verdict: str, data: dict[str, Any], actor: User | None) -> EffectResult:
     del actor
     before = _status(target)
     revisions: list[Change] = []
@@ -112,7 +112,7 @@ def sample_review_effect(*, target: Sample, verdict: str, data: dict[str, Any], 
 
 
 def sample_review_bulk_effect(
-    *, target_ids: list[str], verdict: str, reason: str, actor: AbstractBaseUser | None
+    *, target_ids: list[str], verdict: str, reason: str, actor: User | None
 ) -> dict[str, tuple[Any, Any]]:
     del actor
     samples = Sample.objects.filter(pk__in=target_ids)

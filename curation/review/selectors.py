@@ -4,7 +4,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -66,7 +66,7 @@ def queue_progress(queue: ReviewQueue) -> QueueProgress:
     return queue_progress_many([queue])[0]
 
 
-def queues_for_user(*, user: AbstractBaseUser) -> list[ReviewQueue]:
+def queues_for_user(*, user: User) -> list[ReviewQueue]:
     """Queues the user may work: active ones open to every reviewer or assigned to them; all for those
     who configure queues."""
     queues = ReviewQueue.objects.select_related("subset").order_by("kind", "name")
@@ -75,7 +75,7 @@ def queues_for_user(*, user: AbstractBaseUser) -> list[ReviewQueue]:
     return list(queues.filter(Q(assignees=None) | Q(assignees=user), active=True).distinct())
 
 
-def review_previous(*, queue: ReviewQueue, user: AbstractBaseUser, before: ReviewItem | None = None) -> ReviewItem | None:
+def review_previous(*, queue: ReviewQueue, user: User, before: ReviewItem | None = None) -> ReviewItem | None:
     """The item this user decided in this queue just before `before` (or their last one)."""
     items = ReviewItem.objects.filter(queue=queue, decided_by=user, state=STATES.DECIDED, bulk_job__isnull=True)
     if before is not None and before.decided_at is not None:
@@ -83,7 +83,7 @@ def review_previous(*, queue: ReviewQueue, user: AbstractBaseUser, before: Revie
     return items.order_by("-decided_at", "-id").first()
 
 
-def decided_today(*, user: AbstractBaseUser, queue: ReviewQueue | None = None) -> int:
+def decided_today(*, user: User, queue: ReviewQueue | None = None) -> int:
     start = timezone.now() - timedelta(hours=24)
     items = ReviewItem.objects.filter(decided_by=user, decided_at__gte=start, bulk_job__isnull=True)
     if queue is not None:

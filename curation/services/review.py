@@ -9,8 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
@@ -108,7 +109,7 @@ def review_queue_create(
     name: str = "",
     instructions: str = "",
     overlap_rate: float = 0.0,
-    by: AbstractBaseUser | None,
+    by: User | None,
 ) -> ReviewQueue:
     try:
         kind_get(kind)
@@ -129,7 +130,7 @@ def review_queue_create(
     return queue
 
 
-def review_queue_for(*, kind: str, subset: Subset | None, by: AbstractBaseUser | None) -> ReviewQueue:
+def review_queue_for(*, kind: str, subset: Subset | None, by: User | None) -> ReviewQueue:
     """The queue of this kind for this subset, created on first use."""
     queue = ReviewQueue.objects.filter(kind=kind, subset=subset).first()
     return queue if queue is not None else review_queue_create(kind=kind, subset=subset, by=by)
@@ -148,12 +149,12 @@ def _queue_settings(queue: ReviewQueue) -> dict[str, Any]:
 def review_queue_configure(
     *,
     queue: ReviewQueue,
-    by: AbstractBaseUser | None,
+    by: User | None,
     name: str | None = None,
     instructions: str | None = None,
     overlap_rate: float | None = None,
     active: bool | None = None,
-    assignees: Iterable[AbstractBaseUser] | None = None,
+    assignees: Iterable[User] | None = None,
 ) -> ReviewQueue:
     """Change a queue's settings; the change is an audit row like any decision."""
     before = _queue_settings(queue)
@@ -177,7 +178,7 @@ def review_queue_configure(
     return queue
 
 
-def review_queue_workable(*, queue: ReviewQueue, user: AbstractBaseUser) -> bool:
+def review_queue_workable(*, queue: ReviewQueue, user: User) -> bool:
     """Whether the user may claim items of this queue: reviewers on active queues they are assigned to
     (every reviewer when a queue has no assignees); those who configure queues always."""
     if not user.is_authenticated or not user.has_perm("curation.review_item"):
@@ -190,7 +191,7 @@ def review_queue_workable(*, queue: ReviewQueue, user: AbstractBaseUser) -> bool
     return not assigned.exists() or assigned.filter(pk=user.pk).exists()
 
 
-def review_queue_check_workable(*, queue: ReviewQueue, user: AbstractBaseUser) -> None:
+def review_queue_check_workable(*, queue: ReviewQueue, user: User) -> None:
     """Raise QueueClosed, saying why, unless the user may work this queue."""
     if not review_queue_workable(queue=queue, user=user):
         reason = "is closed" if not queue.active else "is assigned to other reviewers"
@@ -260,7 +261,7 @@ def _lock_item(item_id: int) -> ReviewItem:
         raise ItemGone(f"review item {item_id} no longer exists") from exc
 
 
-def _check_may_decide(item: ReviewItem, user: AbstractBaseUser, mode: str) -> None:
+def _check_may_decide(item: ReviewItem, user: User, mode: str) -> None:
     if mode == DecideMode.REVISE:
         if item.state != ReviewItem.State.DECIDED or item.decided_by_id != user.pk:
             raise ItemNotYours("only the reviewer who decided an item can change the decision")
@@ -278,7 +279,7 @@ def _check_may_decide(item: ReviewItem, user: AbstractBaseUser, mode: str) -> No
 
 
 def review_decide(
-    *, item_id: int, user: AbstractBaseUser, data: Mapping[str, Any], mode: str = DecideMode.DECIDE
+    *, item_id: int, user: User, data: Mapping[str, Any], mode: str = DecideMode.DECIDE
 ) -> ReviewItem:
     """Decide (or, with mode=revise, re-decide) one item: validate the kind's form, apply its effect in
     round 1, append the audit rows, close the item, and release its round-2 copy if there is one."""
@@ -317,26 +318,31 @@ def review_decide(
 def _lock_target(kind: ReviewKind, item: ReviewItem):
     try:
         return kind.model._default_manager.select_for_update().get(pk=item.target_id)
-    except kind.model.DoesNotExist as exc:
+    except ObjectDoesNotExist as exc:
         raise ItemGone(f"the {item.kind} this item is about (#{item.target_id}) no longer exists") from exc
 
 
-def _decision_rows(kind: ReviewKind, item: ReviewItem, target, user: AbstractBaseUser, cleaned: dict[str, Any]) -> list[Decision]:
+def _decision_rows(kind: ReviewKind, item: ReviewItem, target: Any, user: User, cleaned: dict[str, Any]) -> list[Decision]:
     verdict, reason, note = cleaned["verdict"], cleaned.get("reason", ""), cleaned.get("note", "")
     # get_for_id is cached; item.target_type would cost a query per decision.
     target_type = ContentType.objects.get_for_id(item.target_type_id)
-    common = {"actor": user, "target_type": target_type, "target_id": item.target_id, "item": item}
+
+    def row(verdict: str, reason: str, before: Any, after: Any) -> Decision:
+        return decision_build(
+            actor=user, target_type=target_type, target_id=item.target_id, item=item,
+            verdict=verdict, reason=reason, before=before, after=after,
+        )
+
     rows = []
     if item.round == 1:
         result = kind.apply(target=target, verdict=verdict, data=cleaned, actor=user)
-        for change in result.revisions:
-            rows.append(decision_build(verdict=change.verdict, reason=change.reason, before=change.before, after=change.after, **common))
+        rows = [row(change.verdict, change.reason, change.before, change.after) for change in result.revisions]
         before, after = result.before, result.after
     else:
         # The overlap round measures agreement; the target keeps the round-1 decision.
         before = {"round": 2, "verdict": item.verdict or None}
         after = {"round": 2, "verdict": verdict}
-    primary = decision_build(verdict=verdict, reason=reason, before=before, after=after, **common)
+    primary = row(verdict, reason, before, after)
     primary.note = note
     rows.append(primary)
     return rows

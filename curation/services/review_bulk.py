@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -154,7 +154,7 @@ def review_bulk_start(
     reason: str = "",
     note: str = "",
     confirmed_count: int,
-    by: AbstractBaseUser,
+    by: User,
 ) -> Job:
     """Check the verdict and the confirmed count, then decide the filter's items in a background Job."""
     if not by.has_perm("curation.bulk_decide_item"):
@@ -213,7 +213,7 @@ def review_bulk_run(*, job: Job) -> dict[str, int]:
 
 
 def _decide_batch(
-    job: Job, batch: list[ReviewItem], *, verdict: str, reason: str, note: str, actor: AbstractBaseUser | None
+    job: Job, batch: list[ReviewItem], *, verdict: str, reason: str, note: str, actor: User | None
 ) -> int:
     kind = kind_get(batch[0].kind)
     target_ids = [item.target_id for item in batch]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -32,14 +32,14 @@ def lease_seconds() -> int:
     return int(settings.FINECURATE_REVIEW_LEASE_SECONDS)
 
 
-def review_claims_held(*, queue: ReviewQueue, user: AbstractBaseUser) -> list[ReviewItem]:
+def review_claims_held(*, queue: ReviewQueue, user: User) -> list[ReviewItem]:
     return list(
         ReviewItem.objects.filter(queue=queue, assignee=user, state=ReviewItem.State.CLAIMED).order_by("claimed_at", "id")
     )
 
 
 def review_claim_next(
-    *, queue: ReviewQueue, user: AbstractBaseUser, exclude_ids: Iterable[int] = ()
+    *, queue: ReviewQueue, user: User, exclude_ids: Iterable[int] = ()
 ) -> ReviewItem | None:
     """The next item for this user: a claim they already hold (lease renewed), else a newly claimed one.
 
@@ -76,7 +76,7 @@ def review_claim_next(
 
 
 def _claim_skip_locked(
-    pool: str, *, queue: ReviewQueue, user: AbstractBaseUser, excluded: list[int], now: datetime, lease: datetime
+    pool: str, *, queue: ReviewQueue, user: User, excluded: list[int], now: datetime, lease: datetime
 ) -> ReviewItem | None:
     # Raw SQL because the ORM cannot say UPDATE ... RETURNING; one statement in autocommit is one
     # round trip where SELECT FOR UPDATE + UPDATE inside a transaction are four.
@@ -105,7 +105,7 @@ def _claim_skip_locked(
 
 
 def _claim_compare_and_set(
-    pool: str, *, queue: ReviewQueue, user: AbstractBaseUser, excluded: list[int], now: datetime, lease: datetime
+    pool: str, *, queue: ReviewQueue, user: User, excluded: list[int], now: datetime, lease: datetime
 ) -> ReviewItem | None:
     candidates = ReviewItem.objects.filter(queue=queue).exclude(excluded_reviewer=user).exclude(pk__in=excluded)
     if pool == FRESH:
@@ -125,7 +125,7 @@ def _claim_compare_and_set(
     return None
 
 
-def review_release(*, item_id: int, user: AbstractBaseUser, deprioritize: bool = False) -> bool:
+def review_release(*, item_id: int, user: User, deprioritize: bool = False) -> bool:
     """Give a claimed item back to the queue; deprioritize (a skip) puts it behind the others."""
     fields: dict[str, Any] = {"state": ReviewItem.State.QUEUED, "assignee": None, "lease_expires_at": None, "claimed_at": None}
     if deprioritize:
@@ -133,7 +133,7 @@ def review_release(*, item_id: int, user: AbstractBaseUser, deprioritize: bool =
     return bool(ReviewItem.objects.filter(pk=item_id, assignee=user, state=ReviewItem.State.CLAIMED).update(**fields))
 
 
-def review_release_mine(*, queue: ReviewQueue, user: AbstractBaseUser) -> int:
+def review_release_mine(*, queue: ReviewQueue, user: User) -> int:
     return ReviewItem.objects.filter(queue=queue, assignee=user, state=ReviewItem.State.CLAIMED).update(
         state=ReviewItem.State.QUEUED, assignee=None, lease_expires_at=None, claimed_at=None
     )

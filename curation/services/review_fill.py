@@ -1,7 +1,7 @@
 """Filling a subset's review queue: every target of the subset, or a seeded random share of it."""
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from config.celery import app as celery_app
 from curation.models import Job, ReviewQueue, Subset
@@ -82,7 +82,7 @@ def review_fill_start(
     fraction: float = 1.0,
     seed: int = 0,
     overlap_rate: float | None = None,
-    by: AbstractBaseUser | None,
+    by: User | None,
 ) -> Job:
     """Create (or reuse) the subset's queue of this kind and fill it in a background Job."""
     fraction = _check_fraction(fraction)

@@ -44,6 +44,7 @@ class Command(BaseCommand):
                 params={"fraction": options["fraction"], "seed": options["seed"]},
             )
             with running_job(job.pk) as running:
+                assert running is not None  # a job created just now is not finished
                 running.result = review_queue_fill(queue=queue, fraction=options["fraction"], seed=options["seed"], job=running)
         except ReviewError as exc:
             raise CommandError(exc.message) from exc
