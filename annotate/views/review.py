@@ -36,7 +36,12 @@ from curation.services.review import (
     ReviewError,
     review_decide,
 )
-from curation.services.review_claims import review_claim_next, review_release, review_release_mine
+from curation.services.review_claims import (
+    review_claim_next,
+    review_lease_renew,
+    review_release,
+    review_release_mine,
+)
 
 ITEM_PARTIAL = "annotate/review_work.html#item"
 EMPTY_PARTIAL = "annotate/review_work.html#empty"
@@ -163,6 +168,9 @@ def review_decide_view(request: ReviewRequest, item_id: int) -> HttpResponse:
         return redirect("review_work", item.queue_id)
     if mode == DecideMode.REVISE:
         return _flash(HttpResponse(status=200), f"Item {item.pk} changed to {item.verdict}.", "success")
+    if showing:
+        # The item the page shows next was claimed ahead a while ago: its lease starts again now.
+        review_lease_renew(item_id=showing, user=request.user)
     ahead = review_claim_next(queue=item.queue, user=request.user, exclude_ids=[i for i in (showing,) if i])
     return _render_slot(request, ahead, item.queue)
 

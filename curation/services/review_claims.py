@@ -125,6 +125,14 @@ def _claim_compare_and_set(
     return None
 
 
+def review_lease_renew(*, item_id: int, user: User) -> bool:
+    """A fresh lease on a claim the user still holds (the item a page is about to show)."""
+    lease = timezone.now() + timedelta(seconds=lease_seconds())
+    return bool(
+        ReviewItem.objects.filter(pk=item_id, assignee=user, state=ReviewItem.State.CLAIMED).update(lease_expires_at=lease)
+    )
+
+
 def review_release(*, item_id: int, user: User, deprioritize: bool = False) -> bool:
     """Give a claimed item back to the queue; deprioritize (a skip) puts it behind the others."""
     fields: dict[str, Any] = {"state": ReviewItem.State.QUEUED, "assignee": None, "lease_expires_at": None, "claimed_at": None}

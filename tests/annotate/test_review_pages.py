@@ -2,9 +2,11 @@
 the subset panel, queue settings and the curator's bulk page."""
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from curation.models import Decision, Job, ReviewItem, ReviewQueue, Sample
 from curation.services.review import review_decide
@@ -60,6 +62,15 @@ def test_one_decision_request_returns_the_item_after_next(reviewer_client, revie
     assert decided.state == "decided" and Sample.objects.get(pk=decided.target_id).reject_reason == "formatting"
     held = set(ReviewItem.objects.filter(assignee=reviewer, state="claimed").values_list("pk", flat=True))
     assert held == {ahead, new_ahead}
+
+
+def test_the_item_about_to_be_shown_gets_a_fresh_lease(reviewer_client):
+    queue, _ = sample_queue_make(count=3)
+    current, ahead = _articles(reviewer_client.get(f"/review/queues/{queue.pk}/").content.decode())
+    soon = timezone.now() + timedelta(seconds=5)
+    ReviewItem.objects.filter(pk=ahead).update(lease_expires_at=soon)
+    reviewer_client.post(f"/review/items/{current}/decide/", {"verdict": "accept", "showing": ahead}, headers=HTMX)
+    assert ReviewItem.objects.get(pk=ahead).lease_expires_at > soon + timedelta(seconds=60)
 
 
 def test_a_decision_the_form_refuses_keeps_the_reviewer_on_the_item(reviewer_client):
