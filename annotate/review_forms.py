@@ -15,26 +15,43 @@ def _kind_choices() -> list[tuple[str, str]]:
     return [(k.kind, ReviewQueue.Kind(k.kind).label) for k in kinds_registered()]
 
 
-class PercentField(forms.FloatField):
-    """A share typed as a percentage (2 or 2%) and cleaned to a fraction (0.02)."""
+class PercentField(forms.CharField):
+    """A share typed as a percentage ("2", "2%", "0.5") and cleaned to a fraction (0.02).
 
-    def to_python(self, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip().rstrip("%").strip()
-        number = super().to_python(value)
-        return None if number is None else number / 100.0
+    A text box, not a number box: the browser's own min/max checks would judge the typed percentage
+    against the fraction's bounds, and a number box refuses "2%".
+    """
+
+    def __init__(self, *, low: float = 0.0, high: float = 1.0, low_inclusive: bool = True, **kwargs: Any):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "size": 8}))
+        super().__init__(**kwargs)
+        self.low, self.high, self.low_inclusive = low, high, low_inclusive
+
+    def clean(self, value: Any) -> Any:
+        text = str(super().clean(value) or "").strip().rstrip("%").strip()
+        if not text:
+            return None
+        try:
+            fraction = float(text) / 100.0
+        except ValueError as exc:
+            raise forms.ValidationError("Enter a percentage, e.g. 2 or 2%.") from exc
+        too_low = fraction < self.low or (fraction == self.low and not self.low_inclusive)
+        if too_low or fraction > self.high or fraction != fraction:  # the last test catches NaN
+            floor = "above" if not self.low_inclusive else "from"
+            raise forms.ValidationError(f"Enter a percentage {floor} {self.low * 100:g} up to {self.high * 100:g}.")
+        return fraction
 
 
 class QueueFillForm(forms.Form):
     subset = forms.ModelChoiceField(queryset=Subset.objects.all())
     kind = forms.ChoiceField(choices=_kind_choices)
     percent = PercentField(
-        label="Share of the subset (%)", min_value=0.0001, max_value=1.0, initial=100,
+        label="Share of the subset (%)", low_inclusive=False, initial="100",
         help_text="100 queues every sample; 2 is a 2% spot check.",
     )
     seed = forms.IntegerField(initial=1, help_text="The same seed picks the same samples.")
     overlap = PercentField(
-        label="Double review (%)", required=False, min_value=0.0, max_value=1.0,
+        label="Double review (%)", required=False,
         help_text="Share of items a second reviewer also decides, to measure agreement.",
     )
 
@@ -42,7 +59,7 @@ class QueueFillForm(forms.Form):
 class QueueSettingsForm(forms.Form):
     name = forms.CharField(max_length=200)
     instructions = forms.CharField(required=False, widget=forms.Textarea)
-    overlap = PercentField(label="Double review (%)", min_value=0.0, max_value=1.0)
+    overlap = PercentField(label="Double review (%)")
     active = forms.BooleanField(required=False)
     assignees = forms.ModelMultipleChoiceField(
         queryset=get_user_model().objects.none(), required=False, widget=forms.CheckboxSelectMultiple,

@@ -23,7 +23,7 @@ def _panel_context(request: ReviewRequest, subset: Subset, fill_form: QueueFillF
     if fill_form is None:
         initial = {"subset": subset.pk, "kind": ReviewQueue.Kind.SAMPLE, "percent": 100, "seed": 1}
         if summary.queue is not None:
-            initial["overlap"] = round(summary.queue.overlap_rate * 100, 4)
+            initial["overlap"] = f"{summary.queue.overlap_rate * 100:g}"
         fill_form = QueueFillForm(initial=initial)
     return {
         "subset": subset,
@@ -111,7 +111,7 @@ def review_queue_settings(request: ReviewRequest, queue_id: int) -> HttpResponse
             initial={
                 "name": queue.name,
                 "instructions": queue.instructions,
-                "overlap": round(queue.overlap_rate * 100, 4),
+                "overlap": f"{queue.overlap_rate * 100:g}",
                 "active": queue.active,
                 "assignees": list(queue.assignees.all()),
             }

@@ -165,7 +165,9 @@ def test_the_subset_panel_shows_the_acceptance_rate_and_its_interval(curator_cli
     assert response.status_code == 286  # no fill job running: nothing to poll
     html = response.content.decode()
     assert "66.7%" in html and "95% interval 20.8–93.9%" in html and "(2 of 3 reviewed)" in html
-    assert "harmful 1" in html and 'name="percent"' in html
+    assert "harmful 1" in html
+    # A text box: a number box's min/max would judge the typed percentage against the fraction's bounds.
+    assert re.search(r'<input type="text" name="percent" value="100" inputmode="decimal"', html)
 
 
 def test_the_subset_panel_template_loads_its_figures_when_included_with_only_the_subset():
