@@ -11,15 +11,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import path, re_path
+from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.views import review_bulk, review_queues
 from annotate.views.review_access import ReviewRequest, queue_for_worker
-from curation.models import Image, ReviewItem, ReviewQueue
+from curation.models import ReviewItem, ReviewQueue
 from curation.review.kinds import ReviewKind, kind_get
 from curation.review.selectors import (
     decided_today,
@@ -28,7 +28,6 @@ from curation.review.selectors import (
     queues_for_user,
     review_previous,
 )
-from curation.services.images import image_file_path
 from curation.services.review import (
     DecideMode,
     InvalidDecision,
@@ -45,7 +44,6 @@ from curation.services.review_claims import (
 
 ITEM_PARTIAL = "annotate/review_work.html#item"
 EMPTY_PARTIAL = "annotate/review_work.html#empty"
-IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif", "BMP": "image/bmp", "TIFF": "image/tiff"}
 
 
 def item_context(item: ReviewItem, target: Any, kind: ReviewKind, *, mode: str = DecideMode.DECIDE, form: Any = None) -> dict[str, Any]:
@@ -222,20 +220,6 @@ def review_release_view(request: ReviewRequest, queue_id: int) -> HttpResponse:
     return redirect("review_home")
 
 
-@login_required
-@permission_required("curation.view_image", raise_exception=True)
-@require_GET
-def review_image(request: ReviewRequest, sha256: str) -> FileResponse:
-    image = get_object_or_404(Image, pk=sha256)
-    file_path = image_file_path(image=image)
-    if not file_path.is_file():
-        raise Http404("The image file is missing from storage.")
-    response = FileResponse(file_path.open("rb"), content_type=IMAGE_TYPES.get(image.format.upper(), "application/octet-stream"))
-    # Content-addressed: the bytes behind this URL never change.
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
-
-
 urlpatterns = [
     path("review/", review_home, name="review_home"),
     path("review/queues/<int:queue_id>/", review_work, name="review_work"),
@@ -243,7 +227,6 @@ urlpatterns = [
     path("review/queues/<int:queue_id>/release/", review_release_view, name="review_release"),
     path("review/items/<int:item_id>/decide/", review_decide_view, name="review_decide"),
     path("review/items/<int:item_id>/skip/", review_skip, name="review_skip"),
-    re_path(r"^review/images/(?P<sha256>[0-9a-f]{64})/$", review_image, name="review_image"),
     *review_queues.urlpatterns,
     *review_bulk.urlpatterns,
 ]

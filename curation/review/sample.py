@@ -160,7 +160,7 @@ def sample_api_payload(sample: Sample) -> dict[str, Any]:
                 "sha256": si.image_id,
                 "width": si.image.width,
                 "height": si.image.height,
-                "url": reverse("review_image", args=[si.image_id]),
+                "url": reverse("image", args=[si.image_id]),
             }
             for si in sample.sample_images.all()
         ],

@@ -146,16 +146,6 @@ def test_an_empty_queue_says_so(reviewer_client):
     assert not _articles(html) and "Nothing left for you in this queue" in html
 
 
-def test_images_are_served_by_their_hash_and_cached_forever(reviewer_client):
-    _, samples = sample_queue_make(count=1)
-    image = samples[0].sample_images.first().image
-    response = reviewer_client.get(f"/review/images/{image.sha256}/")
-    assert response.status_code == 200 and response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
-    assert "immutable" in response["Cache-Control"]
-    assert reviewer_client.get(f"/review/images/{'0' * 64}/").status_code == 404
-
-
 def test_the_subset_panel_shows_the_acceptance_rate_and_its_interval(curator_client, reviewer):
     queue, samples = sample_queue_make(count=4)
     for verdict in ("accept", "accept", "reject"):

@@ -21,14 +21,12 @@ MANAGERS = {"curator", "admin"}
 def test_every_review_page_and_endpoint_checks_its_permission(role_clients):
     queue, samples = sample_queue_make(count=3)
     subset = samples[0].subset
-    image = samples[0].sample_images.first().image_id
     item = ReviewItem.objects.filter(queue=queue).first()
     pages = [
         ("get", "/review/", {}, _expect(WORKERS)),
         ("get", f"/review/queues/{queue.pk}/", {}, _expect(WORKERS)),
         ("get", f"/review/queues/{queue.pk}/previous/", {}, _expect(WORKERS, 204)),
         ("get", f"/review/subsets/{subset.pk}/panel/", {}, _expect(WORKERS, 302)),  # to the subset page
-        ("get", f"/review/images/{image}/", {}, _expect(WORKERS)),
         ("get", f"/review/queues/{queue.pk}/settings/", {}, _expect(MANAGERS)),
         ("get", "/review/bulk/", {}, _expect(MANAGERS)),
         ("get", "/audit/", {}, _expect(MANAGERS)),

@@ -1,32 +1,8 @@
 """In a real browser: a reviewer works five items of a queue with the keyboard alone."""
-from importlib import import_module
-
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group, User
-from django.contrib.contenttypes.models import ContentType
 
 from curation.models import Decision, ReviewItem, Sample
-from tests.conftest import ROLE_PASSWORD
 from tests.curation.review.builders import sample_queue_make
-
-roles_migration = import_module("curation.migrations.0002_roles")
-
-
-@pytest.fixture
-def keyboard_reviewer(page, live_server) -> User:
-    """A reviewer, with the role groups put back first.
-
-    Beside Playwright's event loop Django's connection is another object than the one the test database
-    was serialized on, so serialized rollback does not restore what migrations created after an
-    earlier transactional test flushed it.
-    """
-    if not Group.objects.filter(name="reviewer").exists():
-        roles_migration.create_roles(apps, None)
-        ContentType.objects.clear_cache()
-    user = User.objects.create_user(username="keys", password=ROLE_PASSWORD)
-    user.groups.add(Group.objects.get(name="reviewer"))
-    return user
 
 
 def _shown(page) -> int:
@@ -38,9 +14,8 @@ def _wait_shown(page, item_id: int) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_reviewer_works_five_items_with_the_keyboard_only(login, live_server, keyboard_reviewer):
-    reviewer = keyboard_reviewer
+@pytest.mark.django_db(transaction=True)
+def test_a_reviewer_works_five_items_with_the_keyboard_only(login, live_server, reviewer):
     queue, _ = sample_queue_make(count=6)
     items = list(ReviewItem.objects.filter(queue=queue).order_by("id").values_list("pk", flat=True))
     page = login(reviewer)

@@ -28,7 +28,7 @@ def test_claim_then_decide_over_the_api(api, reviewer):
     assert claimed.status_code == 200
     item = claimed.json()
     assert item["state"] == "claimed" and item["kind"] == "sample" and item["lease_expires_at"]
-    assert len(item["target"]["images"]) == 2 and item["target"]["images"][0]["url"].startswith("/review/images/")
+    assert len(item["target"]["images"]) == 2 and item["target"]["images"][0]["url"].startswith("/images/")
     assert item["target"]["turns"][0]["user"].startswith("Question")
     decided = api.post(f"/api/review/items/{item['id']}/decide/", {"verdict": "reject", "reason": "wrong_answer"}, format="json")
     assert decided.status_code == 200 and decided.json()["state"] == "decided"

@@ -121,7 +121,7 @@ def test_bulk_can_overrule_decided_items_and_the_trail_keeps_both(curator, revie
     assert row.before == {"status": "accepted", "reject_reason": ""}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_bulk_decision_runs_as_a_job_on_a_real_worker(celery_worker_real, curator):
     queue, _ = sample_queue_make(count=4)
     item_filter = ItemFilter(kind="sample", queue_id=queue.pk)

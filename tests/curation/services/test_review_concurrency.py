@@ -11,7 +11,7 @@ from curation.services.review import AlreadyDecided, ReviewError, review_decide
 from curation.services.review_claims import review_claim_next
 from tests.curation.review.builders import sample_queue_make
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 8
 ITEMS = 120
@@ -49,7 +49,7 @@ def _in_threads(target, args_list):
     assert not errors, errors
 
 
-def test_many_reviewers_claiming_and_deciding_at_once_decide_each_item_once():
+def test_many_reviewers_claiming_and_deciding_at_once_decide_each_item_once(roles):
     queue, _ = sample_queue_make(count=ITEMS, images=0, overlap=0.25)
     users = _reviewers(THREADS)
     decided: dict[int, list[int]] = {u.pk: [] for u in users}
@@ -88,7 +88,7 @@ def test_many_reviewers_claiming_and_deciding_at_once_decide_each_item_once():
     assert len([u for u, pks in decided.items() if pks]) > 1, "the work was not shared"
 
 
-def test_a_double_submit_of_one_decision_is_recorded_once():
+def test_a_double_submit_of_one_decision_is_recorded_once(roles):
     queue, _ = sample_queue_make(count=1, images=0)
     user = _reviewers(1)[0]
     item = review_claim_next(queue=queue, user=user)

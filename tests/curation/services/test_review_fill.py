@@ -75,7 +75,7 @@ def test_the_fill_sample_scores_and_attributes_for_filters():
     assert queue.items.get(target_id=str(samples[1].pk)).score is None
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_fill_job_runs_on_a_real_worker(celery_worker_real, curator):
     samples = samples_make(count=6, images=0)
     job = review_fill_start(kind="sample", subset=samples[0].subset, fraction=1.0, seed=3, overlap_rate=0.5, by=curator)
