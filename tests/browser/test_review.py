@@ -74,12 +74,30 @@ def test_a_reviewer_works_five_items_with_the_keyboard_only(login, live_server, 
     _wait_shown(page, items[5])
     assert page.locator("#review-session-count").inner_text() == "5"
 
+    # The edit is recoverable: back to item 3, put back the turns as mapped (o) and save.
+    for expected in (items[4], items[3], items[2]):
+        page.keyboard.press("b")
+        page.locator(f"#review-back article[data-item='{expected}']").wait_for()
+    page.keyboard.press("e")
+    page.keyboard.press("Escape")  # out of the text box; edit mode stays open
+    page.keyboard.press("o")
+    assert page.locator("#review-back textarea[name='turn_0_assistant']").input_value() == "Answer 2."
+    page.keyboard.press("e")
+    page.keyboard.press("Control+Enter")
+    page.locator("#review-back").wait_for(state="hidden")
+    assert _shown(page) == items[5]
+
     decided = {i.pk: i for i in ReviewItem.objects.filter(pk__in=items[:5])}
     assert [decided[pk].verdict for pk in items[:5]] == ["accept", "reject", "edit", "reject", "accept"]
     assert all(i.decided_by == reviewer for i in decided.values())
     assert Sample.objects.get(pk=decided[items[1]].target_id).reject_reason == "unreadable_image"
     edited = Sample.objects.get(pk=decided[items[2]].target_id)
-    assert edited.turns[0]["assistant"] == "A corrected answer." and edited.original_turns[0]["assistant"] == "Answer 2."
+    assert edited.turns == edited.original_turns and edited.original_turns[0]["assistant"] == "Answer 2."
+    edits = Decision.objects.filter(item_id=items[2], verdict="edit_turn").order_by("id")
+    assert [(e.before["assistant"], e.after["assistant"]) for e in edits] == [
+        ("Answer 2.", "A corrected answer."),
+        ("A corrected answer.", "Answer 2."),
+    ]
     assert list(Decision.objects.filter(item_id=items[3]).order_by("id").values_list("verdict", "reason")) == [
         ("accept", ""),
         ("reject", "wrong_answer"),
