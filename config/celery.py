@@ -6,5 +6,4 @@ from celery import Celery
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("finecurate")
-app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["workers"])
+app.config_from_object("django.conf:settings", namespace="CELERY")  # tasks come from CELERY_IMPORTS

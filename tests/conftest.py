@@ -9,8 +9,11 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.management import create_contenttypes
 from django.test import Client
 
 from curation.services.roles import roles_sync
@@ -20,9 +23,19 @@ ROLE_PASSWORD = "correct-horse-battery"  # noqa: S105  (test users only)
 
 @pytest.fixture
 def roles(db) -> None:
-    """The role groups; a transactional test's flush removes rows of data migrations, so they are re-synced."""
-    if Group.objects.filter(name__in=["admin", "curator", "reviewer"]).count() < 3:
-        roles_sync()
+    """The role groups with their permissions, whatever earlier transactional tests flushed.
+
+    A transactional test's flush removes rows written by data migrations (the groups), so they are re-created
+    here; the suite uses no serialized_rollback, which cannot be mixed with plain flushes on one database.
+    """
+    if Group.objects.filter(name__in=["admin", "curator", "reviewer"]).count() == 3 and Permission.objects.filter(
+        codename="review_item"
+    ).exists():
+        return
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
+    roles_sync()
 
 
 def _make_user(username: str, role: str | None, **extra: object) -> User:
@@ -140,21 +153,13 @@ def _ensure_chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser_instance(django_db_setup) -> Iterator[object]:
+def browser_instance() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     # Playwright runs an event loop in this thread; Django's ORM calls in the test body are still synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     executable = _ensure_chromium()
-    from django.db import connections
-
-    serialized = {c.alias: getattr(c, "_test_serialized_contents", None) for c in connections.all(initialized_only=True)}
     with sync_playwright() as pw:
-        # With Playwright's event loop running, Django hands out other connection objects (asgiref locals);
-        # give them the data serialized at setup, or serialized_rollback tests would restore nothing.
-        for alias, contents in serialized.items():
-            if contents is not None:
-                connections[alias]._test_serialized_contents = contents
         browser = pw.chromium.launch(
             executable_path=executable,
             headless=True,

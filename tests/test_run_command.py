@@ -49,20 +49,29 @@ def running_app(tmp_path):
         start_new_session=True,
     )
     try:
-        yield f"http://127.0.0.1:{port}", tmp_path / "var", tmp_path / "up.log"
+        yield f"http://127.0.0.1:{port}", tmp_path / "var", tmp_path / "up.log", process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)  # `up` stops its worker, then exits
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
+            process.kill()
+        try:  # whatever of the process group is still alive (a worker's pool children)
             os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def test_up_serves_the_demo_with_a_printed_login_and_a_working_worker(running_app):
-    base_url, var_dir, log_path = running_app
-    output = _wait_for(
-        lambda: (text := log_path.read_text()) and "FineCurate is at" in text and text, 180, "the app to start"
-    )
+    base_url, var_dir, log_path, process = running_app
+
+    def started():
+        text = log_path.read_text()
+        if process.poll() is not None:
+            pytest.fail(f"`manage.py up` exited with {process.returncode}:\n{text[-3000:]}")
+        return "FineCurate is at" in text and text
+
+    output = _wait_for(started, 180, "the app to start")
     match = re.search(r"curator\s+password: (\S+)", output)
     assert match, output
     password = match.group(1)
@@ -75,6 +84,17 @@ def test_up_serves_the_demo_with_a_printed_login_and_a_working_worker(running_ap
 
     ingested = _wait_for(demo_ingested, 240, "the worker to ingest the demo sources")
     assert all(count == 12 for count in ingested.values()), ingested
+
+    def demo_suggested():
+        with sqlite3.connect(var_dir / "finecurate.sqlite3") as db:
+            rows = db.execute(
+                "SELECT s.name, m.engine FROM curation_mapping m JOIN curation_source s ON s.id = m.source_id"
+                " WHERE m.status = 'suggested'"
+            ).fetchall()
+        return dict(rows) if {name for name, _ in rows} == DEMO_SOURCES else None
+
+    suggested = _wait_for(demo_suggested, 120, "the worker to suggest a mapping for each demo source")
+    assert all(suggested.values()), suggested  # each suggestion names the engine that made it
 
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))

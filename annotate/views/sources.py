@@ -16,7 +16,7 @@ from django.views.decorators.http import condition, require_GET, require_http_me
 from django_htmx.middleware import HtmxDetails
 
 from curation.models import Image, Source
-from curation.selectors import source_ingest_job, source_rows_page, sources_list
+from curation.selectors import mapping_versions, source_ingest_job, source_rows_page, sources_list
 from curation.services.images import image_content_type, image_file_path, image_thumbnail_path
 from curation.services.sources import source_ingest_start, source_register, source_upload_save
 
@@ -124,6 +124,7 @@ def source_detail(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
         "prev_before": prev_before,
         "next_after": next_after,
         "columns": sorted(source.columns.items()),
+        "mapping": mapping_versions(source=source)[:1],
     }
     template = "annotate/source_detail.html"
     if request.htmx:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,9 +20,10 @@ from curation.ingest.readers import SourceUnreadable, reader_open
 from curation.ingest.readers.base import Reader, Record, records_guarded
 from curation.ingest.records import RecordPreparer, RowRejected
 from curation.ingest.writer import RowWriter
-from curation.models import Job, Source, SourceRow
+from curation.models import Job, Mapping, Source, SourceRow
 from curation.selectors import source_image_count
 from curation.services.jobs import RowError, job_progress, job_reject_rows, job_reset_errors
+from curation.services.mapping import mapping_suggest_start
 from curation.services.paths import PathNotAllowed, path_check_allowed
 from workers.jobrun import JobFailed
 
@@ -55,7 +57,10 @@ class _Run:
 
 
 def source_ingest(*, source: Source, job: Job) -> None:
-    """Read the source's file or folder into SourceRows; safe to run again (rows are keyed on row_number)."""
+    """Read the source's file or folder into SourceRows; safe to run again (rows are keyed on row_number).
+
+    A source read for the first time then gets a mapping suggestion queued for the curator.
+    """
     job_reset_errors(job=job)
     Source.objects.filter(pk=source.pk).update(status=Source.Status.INGESTING)
     run: _Run | None = None
@@ -68,6 +73,22 @@ def source_ingest(*, source: Source, job: Job) -> None:
             run.writer.abort(exc)
         Source.objects.filter(pk=source.pk).update(status=Source.Status.FAILED)
         raise
+    _suggest_first_mapping(source=source, job=job)
+
+
+def _suggest_first_mapping(*, source: Source, job: Job) -> None:
+    """A source ingested for the first time gets a worker's mapping suggestion, ready for a curator to review."""
+    source.refresh_from_db(fields=["status"])
+    if source.status != Source.Status.READY or Mapping.objects.filter(source=source).exists():
+        return
+    pending = Job.objects.filter(
+        kind=Job.Kind.SUGGEST_MAPPING,
+        target_type=ContentType.objects.get_for_model(Source),
+        target_id=str(source.pk),
+        state__in=[Job.State.QUEUED, Job.State.RUNNING],
+    )
+    if not pending.exists():
+        mapping_suggest_start(source=source, by=job.created_by)
 
 
 def _start(source: Source, job: Job) -> _Run:

@@ -1,19 +1,14 @@
 """In a real browser: a curator registers a source, watches its ingest reach 100%, and sees its rows."""
 import pytest
 
-from tests.curation.ingest.makers import role_groups_restore, write_image, write_jsonl
-
-
-@pytest.fixture
-def role_groups(transactional_db):
-    role_groups_restore()
+from tests.curation.ingest.makers import write_image, write_jsonl
 
 
 @pytest.mark.browser
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_curator_registers_a_source_and_watches_it_ingest(
-    role_groups, celery_worker_real, login, live_server, curator, tmp_path
+    celery_worker_real, login, live_server, curator, tmp_path
 ):
     write_image(tmp_path / "data" / "images" / "red.png")
     path = write_jsonl(

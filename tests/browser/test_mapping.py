@@ -7,7 +7,7 @@ from tests.curation.mapping import layouts
 
 @pytest.mark.browser
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the role groups
+@pytest.mark.django_db(transaction=True)
 def test_curator_accepts_a_suggestion_after_one_edit_and_sees_samples(celery_worker_real, login, live_server, curator):
     source = layouts.source_with_rows("ScienceQA-mini", layouts.scienceqa_records())
     page = login(curator)

@@ -25,6 +25,8 @@ class Command(BaseCommand):
         roles_sync()
         self.stdout.write("Database is up to date.")
         worker = None if options["no_worker"] else self._start_worker()
+        # A SIGTERM (from a service manager or a test) ends the server through the finally below.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         try:
             if not options["no_demo"]:
                 call_command("demo_load", stdout=self.stdout)

@@ -1,8 +1,6 @@
 """Small source files written by tests into tmp_path: images made with Pillow, JSONL, JSON, Parquet, CSV.
 
-Also role_groups_restore for transactional tests (see there).
 """
-import importlib
 import io
 import json
 from pathlib import Path
@@ -10,7 +8,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from django.contrib.auth.models import Group, Permission
 from PIL import Image as PILImage
 
 
@@ -47,25 +44,3 @@ def write_parquet(path: Path, table: dict[str, list[Any]], schema: pa.Schema | N
 
 HF_IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 
-
-def role_groups_restore() -> None:
-    """Recreate the role groups of migration 0002 when an earlier transactional test's flush removed them.
-
-    A flush keeps permissions (post_migrate re-creates them) but not rows written by data migrations, and
-    serialized_rollback cannot help once Playwright runs: its event loop gives Django another connection object.
-    """
-    roles = importlib.import_module("curation.migrations.0002_roles")
-
-    def perms(names: list[str]) -> list[Permission]:
-        return [
-            Permission.objects.get(content_type__app_label=label, codename=codename)
-            for label, codename in (name.split(".") for name in names)
-        ]
-
-    for name, names in (("reviewer", roles.REVIEWER), ("curator", roles.CURATOR)):
-        group, created = Group.objects.get_or_create(name=name)
-        if created:
-            group.permissions.set(perms(names))
-    admin, created = Group.objects.get_or_create(name="admin")
-    if created:
-        admin.permissions.set(Permission.objects.all())

@@ -5,14 +5,10 @@ import pytest
 
 from curation.models import Job, Source, SourceRow
 from curation.services.sources import source_ingest_start, source_register
-from tests.curation.ingest.makers import role_groups_restore, write_image, write_json
+from tests.curation.ingest.makers import write_image, write_json
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-
-@pytest.fixture
-def role_groups(transactional_db):
-    role_groups_restore()
 
 
 def _wait_finished(job: Job, seconds: float = 30) -> Job:
@@ -25,7 +21,7 @@ def _wait_finished(job: Job, seconds: float = 30) -> Job:
     raise AssertionError(f"job {job.pk} still {job.state} after {seconds}s")
 
 
-def test_a_worker_ingests_a_llava_source_and_records_progress(role_groups, celery_worker_real, tmp_path, curator):
+def test_a_worker_ingests_a_llava_source_and_records_progress(celery_worker_real, tmp_path, curator):
     write_image(tmp_path / "images" / "a.jpg")
     path = write_json(
         tmp_path / "llava.json",

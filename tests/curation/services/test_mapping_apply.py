@@ -93,7 +93,7 @@ def test_a_build_stopped_midway_leaves_the_previous_samples_live(trivia, curator
     assert not MappingStagedRow.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the role groups
+@pytest.mark.django_db(transaction=True)
 def test_a_swap_that_fails_rolls_back_entirely(trivia, curator):
     v1, _ = accept_and_apply(trivia, qa_spec(), curator)
     v2 = mapping_create_version(source=trivia, spec=qa_spec(), by=curator)

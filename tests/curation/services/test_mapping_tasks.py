@@ -19,7 +19,7 @@ def wait_for(job: Job, timeout: float = 30.0) -> Job:
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the role groups
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_suggests_then_applies_the_accepted_mapping(celery_worker_real, curator):
     source = layouts.source_with_rows("LLaVA-Instruct", layouts.llava_records())
     suggest_job = wait_for(mapping_suggest_start(source=source, by=curator, engine="rules"))
