@@ -148,6 +148,7 @@ class Server:
     def __init__(self, bench_url: str, workdir: Path, workers: int):
         self.port = _free_port()
         self.log = workdir / "access.log"
+        self.errors = workdir / "gunicorn.err"
         env = {
             **os.environ,
             "DATABASE_URL": bench_url,
@@ -176,14 +177,14 @@ class Server:
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.errors.open("wb"),
         )
 
     def wait_ready(self, token: str) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise SystemExit(f"gunicorn exited: {self._error_tail()}")
             try:
                 status, _, _ = _request(self.port, "GET", "/api/review/queues/", token)
                 if status == 200:
@@ -191,7 +192,10 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise SystemExit("gunicorn did not answer within 60 s")
+        raise SystemExit(f"gunicorn did not answer within 60 s: {self._error_tail()}")
+
+    def _error_tail(self) -> str:
+        return self.errors.read_text(errors="replace")[-3000:] if self.errors.exists() else ""
 
     def stop(self) -> None:
         if self.process.poll() is None:
