@@ -23,6 +23,7 @@ from curation.models import ReviewItem, ReviewQueue
 from curation.review.kinds import ReviewKind, kind_get
 from curation.review.selectors import (
     decided_today,
+    item_current_reason,
     queue_progress,
     queue_progress_many,
     queues_for_user,
@@ -46,10 +47,9 @@ ITEM_PARTIAL = "annotate/review_work.html#item"
 EMPTY_PARTIAL = "annotate/review_work.html#empty"
 
 
-def item_context(item: ReviewItem, target: Any, kind: ReviewKind, *, mode: str = DecideMode.DECIDE, form: Any = None) -> dict[str, Any]:
-    if form is None:
-        initial = {"verdict": item.verdict} if mode == DecideMode.REVISE else {}
-        form = kind.form(initial=initial, target=target, allow_revisions=item.round == 1)
+def item_context(item: ReviewItem, target: Any, kind: ReviewKind, *, mode: str = DecideMode.DECIDE) -> dict[str, Any]:
+    revising = mode == DecideMode.REVISE
+    form = kind.form(initial={"verdict": item.verdict} if revising else {}, target=target, allow_revisions=item.round == 1)
     return {
         "item": item,
         "target": target,
@@ -59,6 +59,7 @@ def item_context(item: ReviewItem, target: Any, kind: ReviewKind, *, mode: str =
         "verdicts": kind.verdicts,
         "revising": kind.form.revising_verdicts(),
         "allow_revisions": item.round == 1,
+        "current_reason": item_current_reason(item=item) if revising else "",
     }
 
 

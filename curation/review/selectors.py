@@ -83,6 +83,12 @@ def review_previous(*, queue: ReviewQueue, user: User, before: ReviewItem | None
     return items.order_by("-decided_at", "-id").first()
 
 
+def item_current_reason(*, item: ReviewItem) -> str:
+    """The reason given with the item's standing verdict (its latest decision of that verdict)."""
+    reason = Decision.objects.filter(item=item, verdict=item.verdict).order_by("-id").values_list("reason", flat=True).first()
+    return reason or ""
+
+
 def decided_today(*, user: User, queue: ReviewQueue | None = None) -> int:
     start = timezone.now() - timedelta(hours=24)
     items = ReviewItem.objects.filter(decided_by=user, decided_at__gte=start, bulk_job__isnull=True)

@@ -102,11 +102,14 @@ def test_going_back_shows_your_last_item_and_deciding_again_appends_a_row(review
     html = back.content.decode()
     assert _articles(html) == [current] and 'data-mode="revise"' in html and "Your decision was: accept" in html
     assert reviewer_client.get(f"/review/queues/{queue.pk}/previous/?before={current}", headers=HTMX).status_code == 204
+    reviewer_client.post(f"/review/items/{current}/decide/", {"verdict": "reject", "reason": "formatting", "mode": "revise"}, headers=HTMX)
+    again = reviewer_client.get(f"/review/queues/{queue.pk}/previous/", headers=HTMX).content.decode()
+    assert re.search(r'value="formatting" data-reason-key="3" checked', again)
     revised = reviewer_client.post(
         f"/review/items/{current}/decide/", {"verdict": "reject", "reason": "harmful", "mode": "revise"}, headers=HTMX
     )
     assert revised.status_code == 200 and "changed to reject" in _flash(revised)["message"]
-    assert list(Decision.objects.filter(item_id=current).order_by("id").values_list("verdict", flat=True)) == ["accept", "reject"]
+    assert list(Decision.objects.filter(item_id=current).order_by("id").values_list("verdict", flat=True)) == ["accept", "reject", "reject"]
 
 
 def test_skipping_gives_the_item_back_and_brings_another(reviewer_client, reviewer):
