@@ -95,16 +95,19 @@ def _columns(source: Source) -> list[str]:
 
 
 def _page(request: HttpRequest, source: Source, *, shown: Mapping | None, form: MappingSpecForm,
-          spec: dict[str, Any], seed: int, editor_errors: list[str] | None = None, status: int = 200) -> HttpResponse:
-    versions = mapping_versions(source=source)
+          spec: dict[str, Any], seed: int, editor_errors: list[str] | None = None, status: int = 200,
+          versions: list[Mapping] | None = None, suggest_job: Job | None = None) -> HttpResponse:
     accepted = mapping_accepted(source=source)
     context = {
-        "source": source, "versions": versions, "shown": shown, "form": form, "engines": ENGINES, "seed": seed,
+        "source": source, "shown": shown, "form": form, "engines": ENGINES, "seed": seed,
         "editor_errors": editor_errors or [], "spec_json": form["spec_json"].value() or "",
         "can_decide": request.user.has_perm("curation.decide_mapping"),
         **_preview_context(source, spec, seed),
         **_status_context(source, accepted),
+        "versions": versions if versions is not None else mapping_versions(source=source),
     }
+    if suggest_job is not None:
+        context["suggest_job"] = suggest_job
     return render(request, "annotate/mapping.html", context, status=status)
 
 
@@ -113,12 +116,20 @@ def _page(request: HttpRequest, source: Source, *, shown: Mapping | None, form: 
 @require_GET
 def mapping_page(request: HttpRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
-    shown = _shown_version(source, mapping_versions(source=source), request.GET.get("version"))
+    versions = mapping_versions(source=source)
+    # A suggestion stores its version and its job's result in one transaction: if the job read now names a
+    # version the first read missed, read again. The page reloads when a job with no version yet finishes.
+    suggest_job = job_latest_for(target=source, kind=Job.Kind.SUGGEST_MAPPING)
+    stored_id = (suggest_job.result or {}).get("mapping_id") if suggest_job else None
+    if stored_id and stored_id not in {m.pk for m in versions}:
+        versions = mapping_versions(source=source)
+    shown = _shown_version(source, versions, request.GET.get("version"))
     spec = shown.spec if shown else _blank_spec(source)
     seed = int(request.GET["seed"]) if request.GET.get("seed", "").isdigit() else 0
     form = MappingSpecForm(initial=MappingSpecForm.initial_for(spec, version=shown.version if shown else None, seed=seed),
                            columns=_columns(source))
-    return _page(request, source, shown=shown, form=form, spec=spec, seed=seed)
+    return _page(request, source, shown=shown, form=form, spec=spec, seed=seed, versions=versions,
+                 suggest_job=suggest_job)
 
 
 @login_required
