@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run install install-test test lint bench services
+.PHONY: run install install-test test bench services
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -29,6 +29,7 @@ services:
 test: install-test services
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 	DEBUG=1 $(VENV)/bin/ruff check .
+	DEBUG=1 $(VENV)/bin/mypy config curation annotate workers
 
 bench: install-test services
 	@for b in bench/*.py; do DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) $$b --quick || exit 1; done

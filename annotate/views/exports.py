@@ -6,11 +6,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from annotate.requests import AppRequest
 from curation.exporters.registry import COLUMNS, FILTERS, FORMATS, ExportConfigError, ExportFilter
 from curation.models import Export, Subset
 from curation.services.api_tokens import token_for, token_rotate
@@ -96,14 +97,14 @@ def _exports() -> QuerySet[Export]:
 @login_required
 @permission_required("curation.export_data", raise_exception=True)
 @require_GET
-def export_list(request: HttpRequest) -> HttpResponse:
+def export_list(request: AppRequest) -> HttpResponse:
     return render(request, "annotate/export_list.html", {"exports": _exports()[:EXPORTS_PER_PAGE]})
 
 
 @login_required
 @permission_required("curation.export_data", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def export_new(request: HttpRequest) -> HttpResponse:
+def export_new(request: AppRequest) -> HttpResponse:
     initial = {"subsets": [int(i) for i in request.GET.getlist("subsets") if i.isdigit()]}
     form = ExportForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -124,7 +125,7 @@ def export_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("curation.export_data", raise_exception=True)
 @require_GET
-def export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
+def export_detail(request: AppRequest, export_id: int) -> HttpResponse:
     export = _get_export(export_id)
     finished = export.state not in (Export.State.QUEUED, Export.State.RUNNING)
     context = {
@@ -146,7 +147,7 @@ def export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.export_data", raise_exception=True)
 @require_POST
-def export_expire_view(request: HttpRequest, export_id: int) -> HttpResponse:
+def export_expire_view(request: AppRequest, export_id: int) -> HttpResponse:
     export = _get_export(export_id)
     if export.state in (Export.State.QUEUED, Export.State.RUNNING):
         messages.error(request, "The export is still being written; wait until it finishes.")
@@ -158,7 +159,7 @@ def export_expire_view(request: HttpRequest, export_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def api_token(request: HttpRequest) -> HttpResponse:
+def api_token(request: AppRequest) -> HttpResponse:
     """Any signed-in user may hold a token; what it can reach is what their role permits."""
     if request.method == "POST":
         token_rotate(user=request.user)

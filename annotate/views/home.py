@@ -1,10 +1,11 @@
 """The landing page and the live progress of any job."""
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from annotate.requests import AppRequest
 from curation.models import Job, Source, Subset
 
 # HTMX stops polling when a response has this status.
@@ -13,7 +14,7 @@ HTMX_STOP_POLLING = 286
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AppRequest) -> HttpResponse:
     context = {
         "sources": Source.objects.order_by("-created_at")[:10],
         "subsets": Subset.objects.order_by("name")[:10],
@@ -24,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_detail(request: AppRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=job_id)
     if request.htmx:
         response = render(request, "annotate/job.html#progress", {"job": job})

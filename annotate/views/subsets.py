@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
+from annotate.requests import AppRequest
 from curation.models import Decision, Export, Sample, SampleImage, Subset
 from curation.services.subsets import (
     SubsetNotApprovable,
@@ -67,7 +68,7 @@ def _approval_context(subset: Subset) -> dict[str, Any]:
 @login_required
 @permission_required("curation.view_subset", raise_exception=True)
 @require_GET
-def subset_list(request: HttpRequest) -> HttpResponse:
+def subset_list(request: AppRequest) -> HttpResponse:
     subsets = subsets_with_counts()
     status = request.GET.get("status", "")
     if status in Subset.Status.values:
@@ -78,7 +79,7 @@ def subset_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("curation.view_subset", raise_exception=True)
 @require_GET
-def subset_detail(request: HttpRequest, subset_id: int) -> HttpResponse:
+def subset_detail(request: AppRequest, subset_id: int) -> HttpResponse:
     subset = _get_subset(subset_id)
     after = request.GET.get("after", "")
     samples, next_after = _samples_page(subset, int(after) if after.isdigit() else None)
@@ -104,7 +105,7 @@ def subset_detail(request: HttpRequest, subset_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.approve_subset", raise_exception=True)
 @require_POST
-def subset_approve_view(request: HttpRequest, subset_id: int) -> HttpResponse:
+def subset_approve_view(request: AppRequest, subset_id: int) -> HttpResponse:
     subset = _get_subset(subset_id)
     try:
         subset = subset_approve(subset=subset, by=request.user)
@@ -116,7 +117,7 @@ def subset_approve_view(request: HttpRequest, subset_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.approve_subset", raise_exception=True)
 @require_POST
-def subset_reopen_view(request: HttpRequest, subset_id: int) -> HttpResponse:
+def subset_reopen_view(request: AppRequest, subset_id: int) -> HttpResponse:
     subset = _get_subset(subset_id)
     form = ReopenForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -127,7 +128,7 @@ def subset_reopen_view(request: HttpRequest, subset_id: int) -> HttpResponse:
     return _after_change(request, subset, messages.SUCCESS, f"{subset.name} is back to draft.")
 
 
-def _after_change(request: HttpRequest, subset: Subset, level: int, text: str) -> HttpResponse:
+def _after_change(request: AppRequest, subset: Subset, level: int, text: str) -> HttpResponse:
     """HTMX gets the approval panel with the outcome in it; a plain form post is redirected to the page."""
     if request.htmx:
         context = {**_approval_context(_get_subset(subset.pk)), "notice": {"error": level == messages.ERROR, "text": text}}

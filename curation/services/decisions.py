@@ -1,16 +1,16 @@
 """The audit trail: every human decision is one appended Decision row, never an update."""
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from curation.models import Decision, Job, ReviewItem
+from curation.services.actors import Actor, actor_user
 
 
 def decision_record(
     *,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
     target: models.Model,
     verdict: str,
     reason: str = "",
@@ -21,7 +21,7 @@ def decision_record(
     job: Job | None = None,
 ) -> Decision:
     return Decision.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=actor_user(actor),
         target_type=ContentType.objects.get_for_model(target),
         target_id=str(target.pk),
         verdict=verdict,
@@ -36,7 +36,7 @@ def decision_record(
 
 def decision_build(
     *,
-    actor: AbstractBaseUser | None,
+    actor: Actor,
     target_type: ContentType,
     target_id: str,
     verdict: str,
@@ -48,7 +48,7 @@ def decision_build(
 ) -> Decision:
     """An unsaved row, for services that append decisions in bulk (bulk_create)."""
     return Decision(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=actor_user(actor),
         target_type=target_type,
         target_id=target_id,
         verdict=verdict,

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,7 +30,7 @@ def export_create(
     *,
     subsets: Iterable[Subset],
     format: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     filters: dict[str, Any] | None = None,
     columns: Iterable[str] | None = None,
     name: str = "",

@@ -4,13 +4,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from curation.models import Job, JobError
+from curation.services.actors import Actor, actor_user
 
 # Beyond this many rejected rows a job keeps counting but stops storing each one.
 MAX_STORED_ERRORS = 10_000
@@ -30,7 +30,7 @@ def job_create(
     kind: str,
     target: models.Model | None = None,
     params: dict[str, Any] | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: Actor = None,
     total: int | None = None,
 ) -> Job:
     return Job.objects.create(
@@ -38,7 +38,7 @@ def job_create(
         target_type=ContentType.objects.get_for_model(target) if target is not None else None,
         target_id=str(target.pk) if target is not None else "",
         params=params or {},
-        created_by=created_by if created_by is not None and created_by.is_authenticated else None,
+        created_by=actor_user(created_by),
         total=total,
         celery_id=str(uuid.uuid4()),
     )

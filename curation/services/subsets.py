@@ -6,7 +6,7 @@ transition is a Decision row. Only approved subsets can be exported.
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -131,7 +131,7 @@ def subset_running_jobs(*, subset: Subset) -> list[Job]:
     )
 
 
-def subset_approve(*, subset: Subset, by: AbstractBaseUser) -> Subset:
+def subset_approve(*, subset: Subset, by: User) -> Subset:
     """Approve the subset for export; SubsetNotApprovable if it is approved already or something is still open."""
     with transaction.atomic():
         locked = Subset.objects.select_for_update().get(pk=subset.pk)
@@ -157,7 +157,7 @@ def subset_approve(*, subset: Subset, by: AbstractBaseUser) -> Subset:
     return locked
 
 
-def subset_reopen(*, subset: Subset, by: AbstractBaseUser, reason: str = "") -> Subset:
+def subset_reopen(*, subset: Subset, by: User, reason: str = "") -> Subset:
     """Take an approved subset back to draft (e.g. to fix a mapping); exports made before keep their files."""
     with transaction.atomic():
         locked = Subset.objects.select_for_update().get(pk=subset.pk)
