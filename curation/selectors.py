@@ -4,7 +4,7 @@ import random
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 
-from curation.models import Job, Mapping, Source, SourceRow
+from curation.models import Job, Mapping, Source, SourceRow, Subset
 
 
 def job_latest_for(*, target: models.Model, kind: str | None = None) -> Job | None:
@@ -129,3 +129,22 @@ def source_rows_scan(*, source: Source, limit: int = MAPPING_HARDEST_SCAN_ROWS, 
     first = source_rows_first(source=source, n=limit // 2)
     spread = source_rows_random(source=source, n=limit - len(first), seed=seed, exclude={r.row_number for r in first})
     return first + spread
+
+
+# --- lookups by what a person types on the command line ----------------------------------------------
+
+
+def subset_by_name_or_id(*, key: str) -> Subset | None:
+    """The subset named `key`, else the one whose id is `key`."""
+    subset = Subset.objects.filter(name=key).first()
+    if subset is None and key.isdigit():
+        subset = Subset.objects.filter(pk=int(key)).first()
+    return subset
+
+
+def source_by_name_or_id(*, key: str) -> Source | None:
+    """The source named `key`, else the one whose id is `key`."""
+    source = Source.objects.filter(name=key).first()
+    if source is None and key.isdigit():
+        source = Source.objects.filter(pk=int(key)).first()
+    return source

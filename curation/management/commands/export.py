@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from curation.exporters.registry import COLUMNS, FILTERS, FORMATS, ExportConfigError
 from curation.exporters.runner import export_root
 from curation.models import Export, Subset
+from curation.selectors import subset_by_name_or_id
 from curation.services.exports import export_create
 from workers.tasks.exports import export_build
 
@@ -62,9 +63,7 @@ class Command(BaseCommand):
 
 
 def _subset(key: str) -> Subset:
-    subset = Subset.objects.filter(name=key).first()
-    if subset is None and key.isdigit():
-        subset = Subset.objects.filter(pk=int(key)).first()
+    subset = subset_by_name_or_id(key=key)
     if subset is None:
-        raise CommandError(f"no subset named {key!r}")
+        raise CommandError(f"no subset with name or id {key!r}")
     return subset

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from curation.models import Job, ReviewQueue, Subset
+from curation.selectors import subset_by_name_or_id
 from curation.services.jobs import job_create
 from curation.services.review import ReviewError, review_queue_configure, review_queue_for
 from curation.services.review_fill import review_fill_start, review_queue_fill
@@ -58,9 +59,7 @@ class Command(BaseCommand):
         )
 
     def _subset(self, ref: str) -> Subset:
-        subset = Subset.objects.filter(name=ref).first()
-        if subset is None and ref.isdigit():
-            subset = Subset.objects.filter(pk=int(ref)).first()
+        subset = subset_by_name_or_id(key=ref)
         if subset is None:
             raise CommandError(f"no subset named (or numbered) {ref!r}")
         return subset

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from curation.models import Subset
+from curation.selectors import subset_by_name_or_id
 from curation.services.subsets import SubsetNotApprovable, subset_approve, subset_open_checks, subset_reopen
 
 
@@ -38,9 +39,7 @@ class Command(BaseCommand):
 
 
 def _subset(key: str) -> Subset:
-    subset = Subset.objects.filter(name=key).first()
-    if subset is None and key.isdigit():
-        subset = Subset.objects.filter(pk=int(key)).first()
+    subset = subset_by_name_or_id(key=key)
     if subset is None:
-        raise CommandError(f"no subset named {key!r}")
+        raise CommandError(f"no subset with name or id {key!r}")
     return subset

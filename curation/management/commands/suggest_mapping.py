@@ -3,14 +3,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from curation.mapping.suggesters import ENGINES
 from curation.models import Job, Mapping, Source
+from curation.selectors import source_by_name_or_id
 from curation.services.jobs import job_create
 from curation.services.mapping import MappingStateError, mapping_suggest_start
 from workers.tasks.mapping import suggest_mapping
 
 
 def source_lookup(value: str) -> Source:
-    source = Source.objects.filter(pk=int(value)).first() if value.isdigit() else None
-    source = source or Source.objects.filter(name=value).first()
+    source = source_by_name_or_id(key=value)
     if source is None:
         raise CommandError(f"no source with id or name {value!r}")
     return source
