@@ -4,13 +4,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from curation.models import Job
-from curation.services.jobs import job_claim, job_fail, job_succeed
+from curation.services.jobs import JobFailed, job_claim, job_fail, job_succeed
+
+__all__ = ["JobFailed", "running_job"]
 
 logger = logging.getLogger(__name__)
-
-
-class JobFailed(Exception):
-    """A failure whose message is meant for the curator (e.g. 'the file is not valid Parquet')."""
 
 
 @contextmanager

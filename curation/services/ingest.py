@@ -22,10 +22,9 @@ from curation.ingest.records import RecordPreparer, RowRejected
 from curation.ingest.writer import RowWriter
 from curation.models import Job, Mapping, Source, SourceRow
 from curation.selectors import source_image_count
-from curation.services.jobs import RowError, job_progress, job_reject_rows, job_reset_errors
+from curation.services.jobs import JobFailed, RowError, job_progress, job_reject_rows, job_reset_errors
 from curation.services.mapping import mapping_suggest_start
 from curation.services.paths import PathNotAllowed, path_check_allowed
-from workers.jobrun import JobFailed
 
 logger = logging.getLogger(__name__)
 

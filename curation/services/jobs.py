@@ -16,6 +16,10 @@ from curation.services.actors import Actor, actor_user
 MAX_STORED_ERRORS = 10_000
 
 
+class JobFailed(Exception):
+    """A failure whose message is meant for the curator (e.g. 'the file is not valid Parquet')."""
+
+
 @dataclass(frozen=True)
 class RowError:
     """A record a job rejected: where it was and why."""

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from curation.models import Job, ReviewItem, ReviewQueue
 from curation.selectors import subset_by_name_or_id
 from curation.services.review import ReviewError
-from curation.services.review_bulk import ItemFilter, review_bulk_count, review_bulk_start
+from curation.services.review_bulk import UNDECIDED_STATES, ItemFilter, review_bulk_count, review_bulk_start
 
 POLL_SECONDS = 1.0
 
@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 kind=options["kind"],
                 queue_id=options["queue"],
                 subset_id=subset.pk if subset else None,
-                **({"states": tuple(options["state"])} if options["state"] else {}),
+                states=tuple(options["state"] or UNDECIDED_STATES),
                 score_min=options["score_min"],
                 score_max=options["score_max"],
                 attribute=options["attribute"],

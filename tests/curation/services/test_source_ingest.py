@@ -5,7 +5,7 @@ import pytest
 from curation.ingest.records import RecordPreparer
 from curation.models import Image, Job, JobError, Source, SourceRow
 from curation.services.ingest import source_ingest
-from curation.services.jobs import job_cancel, job_create
+from curation.services.jobs import JobFailed, job_cancel, job_create
 from curation.services.sources import source_register
 from tests.curation.ingest.makers import (
     HF_IMAGE,
@@ -15,7 +15,6 @@ from tests.curation.ingest.makers import (
     write_jsonl,
     write_parquet,
 )
-from workers.jobrun import JobFailed
 
 pytestmark = pytest.mark.django_db
 
