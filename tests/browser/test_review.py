@@ -3,6 +3,7 @@ import pytest
 
 from curation.models import Decision, ReviewItem, Sample
 from tests.curation.review.builders import sample_queue_make
+from tests.factories import sample_make, source_make, subset_make
 
 
 def _shown(page) -> int:
@@ -102,3 +103,18 @@ def test_a_reviewer_works_five_items_with_the_keyboard_only(login, live_server, 
         ("accept", ""),
         ("reject", "wrong_answer"),
     ]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_queue_fill_shows_its_error_in_the_subset_page(login, live_server, curator):
+    subset = subset_make()
+    sample_make(subset=subset, source=source_make())
+    page = login(curator)
+    page.goto(f"{live_server.url}/subsets/{subset.pk}/")
+    page.locator("form.fill input[name='overlap']").fill("150")
+    page.locator("form.fill button[type='submit']").click()
+    # htmx would drop the 400 answer and leave the curator with no word of what went wrong.
+    page.locator("form.fill .errorlist").wait_for()
+    assert "100" in page.locator("form.fill .errorlist").inner_text()
+    assert not ReviewItem.objects.filter(subset=subset).exists()
