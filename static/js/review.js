@@ -20,6 +20,14 @@
   let busy = false;
   let choosing = null; // the verdict button waiting for a reason number
   let sessionCount = 0;
+  // The head's figures count on with each decision; they were rendered once, when the page loaded.
+  const queueProgress = document.getElementById("review-queue-progress");
+  function countOn(id) {
+    const el = document.getElementById(id);
+    if (!el) return;
+    el.dataset.count = String(Number(el.dataset.count || 0) + 1);
+    el.textContent = Number(el.dataset.count).toLocaleString("en-US");
+  }
 
   function csrfToken() {
     try {
@@ -119,6 +127,9 @@
         if (response.ok && !isSkip) {
           sessionCount += 1;
           counter.textContent = String(sessionCount);
+          countOn("review-queue-decided");
+          countOn("review-today-count");
+          if (queueProgress) queueProgress.value = Number(queueProgress.value) + 1;
         }
         advance(await response.text());
       } else if (response.status === 403) {

@@ -74,6 +74,10 @@ def test_a_reviewer_works_five_items_with_the_keyboard_only(login, live_server, 
     page.keyboard.press("a")
     _wait_shown(page, items[5])
     assert page.locator("#review-session-count").inner_text() == "5"
+    # The queue's figures in the head count on too (they once stayed at what the page loaded with).
+    assert page.locator("#review-queue-decided").inner_text() == "5"
+    assert page.locator("#review-queue-progress").evaluate("el => el.value") == 5
+    assert page.locator("#review-today-count").inner_text() == "5"
 
     # The edit is recoverable: back to item 3, put back the turns as mapped (o) and save.
     for expected in (items[4], items[3], items[2]):
