@@ -21,6 +21,8 @@ def test_curator_approves_a_subset_exports_it_and_sees_the_manifest(celery_worke
     page.click("#approve")
     page.locator("#approval .msg-success").wait_for()
     assert "is approved for export" in page.locator("#approval").inner_text()
+    # The title's badge changes with the panel (it once kept saying Draft beside "approved for export").
+    assert page.locator("#subset-status").inner_text() == "Approved"
     assert Subset.objects.get(pk=subset.pk).status == Subset.Status.APPROVED
 
     page.click("#export-subset")
