@@ -68,3 +68,11 @@ def test_subsets_need_a_token_and_the_view_permission(request, who, code):
     assert response.status_code == code
     if code != 200:
         assert set(response.json()) == {"error"}
+
+
+@pytest.mark.parametrize("path", ["/api/subsets/", "/api/sources/", "/api/exports/"])
+def test_a_garbage_cursor_is_a_400_naming_the_cursor_not_a_404(curator_api, path):
+    approved_subset_make(samples=1)
+    response = curator_api.get(path, {"cursor": "not-a-cursor"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_cursor" and response.json()["error"]["detail"] == {"field": "cursor"}
