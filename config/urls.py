@@ -7,3 +7,6 @@ urlpatterns = [
     path("api/", include("curation.api.urls")),
     path("", include("annotate.urls")),
 ]
+
+handler404 = "curation.api.errors.not_found"
+handler500 = "curation.api.errors.server_error"

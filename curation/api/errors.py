@@ -3,7 +3,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -47,3 +48,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = codes if isinstance(codes, str) else "error"
         response.data = error_body(code=code, message=str(exc.detail), detail=None)
     return response
+
+
+# Project-wide handlers (config/urls.py): a URL under /api/ that matches no route, or a crash, still answers
+# in the API's error shape; pages keep Django's own.
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(code="not_found", message=f"No API endpoint at {request.path}."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(code="server_error", message="The server failed; the failure is logged."), status=500)
+    return defaults.server_error(request)
