@@ -33,6 +33,11 @@ def _location_resolve(location: str) -> Path:
     return existing
 
 
+def _is_parquet(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) == b"PAR1"
+
+
 def source_register(
     *,
     name: str,
@@ -62,6 +67,10 @@ def source_register(
         raise ValidationError({"format": f"{path.name} is a file; an image folder source is a folder."})
     elif format != Source.Format.IMAGEFOLDER and path.is_dir() and format_detect(path) == Source.Format.IMAGEFOLDER:
         raise ValidationError({"format": f"{path.name} holds no {format} files."})
+    elif path.is_file() and (format == Source.Format.PARQUET) != _is_parquet(path):
+        # Caught now, not by a failed ingest: a source's format cannot be changed once it is registered.
+        what = "not a Parquet file" if format == Source.Format.PARQUET else "a Parquet file"
+        raise ValidationError({"format": f"{path.name} is {what}; choose its format or 'Detect from the file'."})
     try:
         with transaction.atomic():
             return Source.objects.create(

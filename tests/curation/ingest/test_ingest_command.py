@@ -37,8 +37,8 @@ def test_reuses_an_existing_source_of_that_name(tmp_path):
 
 
 def test_fails_with_a_nonzero_exit_when_the_file_cannot_be_read(tmp_path):
-    path = tmp_path / "a.jsonl"
-    path.write_text("{}\n")
+    path = tmp_path / "a.parquet"
+    path.write_bytes(b"PAR1 and then nothing a Parquet reader can use")
     with pytest.raises(CommandError, match="Ingest failed: .*not a valid Parquet file"):
         _run(str(path), "--source", "p", "--format", "parquet")
     assert Source.objects.get(name="p").status == Source.Status.FAILED

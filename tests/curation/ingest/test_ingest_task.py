@@ -41,8 +41,8 @@ def test_a_worker_ingests_a_llava_source_and_records_progress(celery_worker_real
 
 
 def test_a_worker_fails_the_job_of_an_unreadable_file_with_its_message(celery_worker_real, tmp_path):
-    path = tmp_path / "rows.jsonl"
-    path.write_text("{}\n")
+    path = tmp_path / "rows.parquet"
+    path.write_bytes(b"PAR1 and then nothing a Parquet reader can use")
     source = source_register(name="bad", location=str(path), format="parquet")
     job = _wait_finished(source_ingest_start(source=source))
     assert job.state == Job.State.FAILED and "not a valid Parquet file" in job.message

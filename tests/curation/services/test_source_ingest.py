@@ -110,8 +110,8 @@ def test_reingest_after_the_file_changed_drops_rows_that_are_gone_or_now_rejecte
 
 
 def test_a_file_that_cannot_be_read_fails_the_job_with_a_clear_message(tmp_path):
-    path = tmp_path / "a.json"
-    path.write_text('{"a": 1')
+    path = tmp_path / "a.parquet"
+    path.write_bytes(b"PAR1 and then nothing a Parquet reader can use")  # the magic passes registration; the rest is broken
     source = source_register(name="broken", location=str(path), format="parquet")
     with pytest.raises(JobFailed, match="not a valid Parquet file"):
         _ingest(source)

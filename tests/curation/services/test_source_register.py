@@ -1,4 +1,6 @@
 """source_register: a source under an allowed data root, with a clear error for anything else."""
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -62,3 +64,17 @@ def test_a_relative_location_is_taken_under_a_data_root(tmp_path, settings):
     assert source_register(name="rel", location="sub/a.jsonl").location == str((tmp_path / "sub" / "a.jsonl").resolve())
     with pytest.raises(ValidationError):
         source_register(name="escape", location="../../etc/hostname")
+
+
+def test_a_format_choice_the_file_contradicts_is_refused_before_the_name_is_taken(tmp_path):
+    jsonl = write_jsonl(tmp_path / "a.jsonl", [{"a": 1}])
+    with pytest.raises(ValidationError) as exc:
+        source_register(name="set", location=str(jsonl), format="parquet")
+    assert "a.jsonl is not a Parquet file" in exc.value.message_dict["format"][0]
+    parquet = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"a": [1]}), parquet)
+    with pytest.raises(ValidationError) as exc:
+        source_register(name="set", location=str(parquet), format="jsonl")
+    assert "b.parquet is a Parquet file" in exc.value.message_dict["format"][0]
+    assert not Source.objects.exists()
+    assert source_register(name="set", location=str(parquet), format="parquet").format == "parquet"
