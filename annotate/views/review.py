@@ -106,7 +106,7 @@ def _int_or_none(value: str | None) -> int | None:
 def review_home(request: ReviewRequest) -> HttpResponse:
     queues = queues_for_user(user=request.user)
     context = {
-        "rows": queue_progress_many(queues),
+        "rows": queue_progress_many(queues, user=request.user),
         "decided_today": decided_today(user=request.user),
         "can_configure": request.user.has_perm("curation.change_reviewqueue"),
         "can_bulk": request.user.has_perm("curation.bulk_decide_item"),

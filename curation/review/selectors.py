@@ -21,6 +21,8 @@ STATES = ReviewItem.State
 class QueueProgress:
     queue: ReviewQueue
     counts: dict[str, int] = field(default_factory=dict)
+    # Queued items the viewing user may claim (a second review is never given to the first reviewer).
+    claimable: int | None = None
 
     def _n(self, state: str) -> int:
         return self.counts.get(state, 0)
@@ -54,12 +56,21 @@ class QueueProgress:
         return int(100 * self.decided / self.total) if self.total else 0
 
 
-def queue_progress_many(queues: list[ReviewQueue]) -> list[QueueProgress]:
+def queue_progress_many(queues: list[ReviewQueue], *, user: User | None = None) -> list[QueueProgress]:
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     rows = ReviewItem.objects.filter(queue__in=queues).values("queue_id", "state").annotate(n=Count("id")).order_by()
     for row in rows:
         counts[row["queue_id"]][row["state"]] = row["n"]
-    return [QueueProgress(queue=q, counts=counts.get(q.pk, {})) for q in queues]
+    claimable: dict[int, int] = {}
+    if user is not None:
+        open_to_user = ReviewItem.objects.filter(queue__in=queues).filter(
+            (Q(state=STATES.QUEUED) & ~Q(excluded_reviewer=user)) | Q(state=STATES.CLAIMED, assignee=user)
+        )
+        claimable = dict(open_to_user.values_list("queue_id").annotate(n=Count("id")).order_by())
+    return [
+        QueueProgress(queue=q, counts=counts.get(q.pk, {}), claimable=claimable.get(q.pk, 0) if user else None)
+        for q in queues
+    ]
 
 
 def queue_progress(queue: ReviewQueue) -> QueueProgress:

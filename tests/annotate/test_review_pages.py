@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.template.loader import render_to_string
+from django.test import Client
 from django.utils import timezone
 
 from curation.models import Decision, Job, ReviewItem, ReviewQueue, Sample
@@ -32,6 +33,21 @@ def test_my_queue_lists_queues_with_their_progress(reviewer_client, reviewer):
     html = reviewer_client.get("/review/").content.decode()
     assert queue.name in html and "1 / 3 decided (33%)" in html
     assert f'href="/review/queues/{queue.pk}/"' in html
+
+
+def test_my_queue_offers_no_start_when_only_second_reviews_of_your_own_items_are_open(
+    reviewer_client, second_reviewer, reviewer
+):
+    queue, _ = sample_queue_make(count=1, overlap=1.0)
+    item = review_claim_next(queue=queue, user=reviewer)
+    review_decide(item_id=item.pk, user=reviewer, data={"verdict": "accept"})
+    assert ReviewItem.objects.filter(queue=queue, round=2, state="queued").count() == 1
+    start = f'class="button primary" href="/review/queues/{queue.pk}/"'
+    own = reviewer_client.get("/review/").content.decode()
+    assert start not in own and "second reviews of your own" in own
+    other = Client()
+    other.force_login(second_reviewer)
+    assert start in other.get("/review/").content.decode()
 
 
 def test_the_work_page_shows_one_item_and_holds_the_next_rendered_and_hidden(reviewer_client, reviewer):
