@@ -80,7 +80,10 @@ def review_queue_fill_view(request: ReviewRequest) -> HttpResponse:
         messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("review_home")
     status = 400 if form.errors else 200
-    return render(request, PANEL_STATS, _panel_context(request, subset, form if form.errors else None), status=status)
+    response = render(request, PANEL_STATS, _panel_context(request, subset, form if form.errors else None), status=status)
+    if not form.errors:
+        response["HX-Trigger"] = "review-queued"  # the subset page's approval panel now has open items to show
+    return response
 
 
 @login_required

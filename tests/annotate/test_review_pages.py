@@ -196,8 +196,12 @@ def test_queueing_a_spot_check_from_the_panel_starts_a_fill_job(curator_client, 
     assert job.params == {"fraction": 0.02, "seed": 5} and job.created_by == curator
     assert ReviewQueue.objects.get(subset=subset).overlap_rate == pytest.approx(0.1)
     assert f'id="job-{job.pk}"' in response.content.decode()
+    # The subset page's approval panel refreshes itself on this event: it now has open items and a job to show.
+    assert response["HX-Trigger"] == "review-queued"
+    approval = curator_client.get(f"/subsets/{subset.pk}/?part=approval", headers=HTMX).content.decode()
+    assert 'hx-trigger="review-queued from:body"' in approval and "Nothing is open" not in approval
     bad = curator_client.post("/review/queues/fill/", {"subset": subset.pk, "kind": "sample", "percent": "0", "seed": "5"}, headers=HTMX)
-    assert bad.status_code == 400 and "errorlist" in bad.content.decode()
+    assert bad.status_code == 400 and "errorlist" in bad.content.decode() and not bad.has_header("HX-Trigger")
 
 
 def test_queue_settings_change_assignees_and_overlap_with_an_audit_row(curator_client, reviewer):
