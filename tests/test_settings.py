@@ -74,4 +74,4 @@ def test_embedded_default_is_sqlite_and_filesystem_broker(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert "sqlite3 filesystem:// PRAGMA journal_mode=WAL" in result.stdout
+    assert "sqlite3 filesystem://localhost/ PRAGMA journal_mode=WAL" in result.stdout

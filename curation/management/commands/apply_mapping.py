@@ -23,7 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("source", help="source id or name")
         parser.add_argument("--version", type=int, help="mapping version (default: the accepted one)")
         parser.add_argument(
-            "--accept", action="store_true", help="accept --version first (recorded as a decision; the job is queued)"
+            "--accept", action="store_true",
+            help="accept --version (default: the newest suggestion) first; recorded as a decision, the job is queued"
         )
         parser.add_argument("--by", help="username the acceptance is recorded under (required with --accept)")
         parser.add_argument("--queue", action="store_true", help="queue the job for a worker instead of running it here")
@@ -37,10 +38,15 @@ class Command(BaseCommand):
             mapping = mappings.filter(version=version).first()
             if mapping is None:
                 raise CommandError(f"{source.name} has no mapping version {version}")
+        elif options["accept"]:
+            # Accepting without a version takes the newest suggestion still awaiting a decision.
+            mapping = mappings.filter(status=Mapping.Status.SUGGESTED).order_by("-version").first()
+            if mapping is None:
+                raise CommandError(f"{source.name} has no suggested mapping to accept")
         else:
             mapping = mappings.filter(status=Mapping.Status.ACCEPTED).first()
             if mapping is None:
-                raise CommandError(f"{source.name} has no accepted mapping; pass --version N --accept --by USER")
+                raise CommandError(f"{source.name} has no accepted mapping; add --accept --by USER (or --version N)")
         try:
             job = self._job(mapping, options)
         except (MappingStateError, SpecError) as exc:

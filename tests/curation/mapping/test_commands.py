@@ -34,6 +34,18 @@ def test_suggest_then_accept_and_apply_from_the_command_line(curator):
     assert Job.objects.filter(kind=Job.Kind.APPLY_MAPPING, state=Job.State.SUCCEEDED).count() == 1
 
 
+def test_accept_without_a_version_takes_the_newest_suggestion(curator):
+    source = layouts.source_with_rows("trivia-newest", layouts.textonly_records())
+    run("suggest_mapping", source.name, "--engine", "rules")
+    with pytest.raises(CommandError, match="has no mapping version 7"):
+        run("apply_mapping", source.name, "--accept", "--by", curator.username, "--version", "7")
+    out = run("apply_mapping", source.name, "--accept", "--by", curator.username)
+    assert "queued job" in out
+    assert Mapping.objects.get(source=source).status == Mapping.Status.ACCEPTED
+    with pytest.raises(CommandError, match="no suggested mapping to accept"):
+        run("apply_mapping", source.name, "--accept", "--by", curator.username)
+
+
 def test_commands_name_what_is_wrong(reviewer):
     with pytest.raises(CommandError, match="no source with id or name 'nope'"):
         run("suggest_mapping", "nope")
