@@ -145,7 +145,7 @@ def _images(field: ImageField, data: dict[str, Any]) -> list[ImageRef]:
     if value is _MISSING:
         raise RowMappingError(f"the row has no image column '{field.column}'")
     if field.kind == "auto":
-        return [ImageRef(kind="sha", value=sha) for sha in _image_refs(value)]
+        return [ImageRef(kind="sha", value=sha) for sha in image_refs(value)]
     items = value if isinstance(value, list) else [value]
     refs = []
     for item in items:
@@ -161,14 +161,14 @@ def _images(field: ImageField, data: dict[str, Any]) -> list[ImageRef]:
     return refs
 
 
-def _image_refs(value: Any) -> list[str]:
+def image_refs(value: Any) -> list[str]:
     """Every stored-image reference inside a value, in reading order (images may sit inside messages)."""
     if isinstance(value, dict):
         if IMAGE_REF_KEY in value:
             return [str(value[IMAGE_REF_KEY])]
-        return [sha for v in value.values() for sha in _image_refs(v)]
+        return [sha for v in value.values() for sha in image_refs(v)]
     if isinstance(value, list):
-        return [sha for v in value for sha in _image_refs(v)]
+        return [sha for v in value for sha in image_refs(v)]
     return []
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from curation.mapping.apply import image_refs
 from curation.mapping.suggesters.base import Reason, SourceProfile, Suggestion
 from curation.mapping.suggesters.structure import ColumnFacts, column_facts
 from curation.models import Subset
@@ -116,6 +117,7 @@ class _Builder:
     def images(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         has_stored = any(f.kind in ("image", "image_list") or f.has_nested_images for f in self.facts.values())
+        stored_columns = [f.name for f in self.facts.values() if f.kind in ("image", "image_list")]
         for facts in self.facts.values():
             share = f"{facts.present} of {facts.sampled} sampled rows"
             if has_stored and facts.kind in ("image_path", "image_path_list"):
@@ -133,6 +135,10 @@ class _Builder:
             elif facts.kind in ("image_bytes", "image_bytes_list"):
                 self.take("image", facts.name, 0.85, f"its values are base64-encoded image bytes ({share})")
                 out.append({"column": facts.name, "kind": "bytes", "base": ""})
+            elif facts.has_nested_images and facts.kind == "conversation" and self.repeats(facts.name, stored_columns):
+                self.note(f"the images inside column '{facts.name}' are the ones column(s) "
+                          f"{', '.join(repr(c) for c in stored_columns)} list for the same row (the messages only "
+                          "mark where they go), so they are not taken twice")
             elif facts.has_nested_images and facts.kind == "conversation":
                 self.reasons.append(Reason(role="image", column=facts.name, confidence=1.0,
                                            text=f"took the images inside column '{facts.name}' because its messages "
@@ -142,6 +148,16 @@ class _Builder:
             self.note(f"no column holds images in {len(self.profile.rows)} sampled rows (no stored image, "
                       "image file name or image bytes), so samples are text-only")
         return out
+
+    def repeats(self, column: str, image_columns: list[str]) -> bool:
+        """Whether, in every sampled row, the images inside `column` are among those the image columns hold."""
+        if not image_columns:
+            return False
+        for row in self.profile.rows:
+            listed = {sha for name in image_columns for sha in image_refs(row.get(name))}
+            if not set(image_refs(row.get(column))) <= listed:
+                return False
+        return True
 
     # --- turns ----------------------------------------------------------------------------------------
 

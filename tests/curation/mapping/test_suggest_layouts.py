@@ -1,10 +1,12 @@
 """Each public layout is mapped by the suggester without edits, and the samples are checked turn by turn."""
 import pytest
 
+from curation.ingest.records import image_ref
 from curation.mapping.suggesters.build import CAPTION_INSTRUCTIONS, OCR_INSTRUCTIONS
 from curation.models import Job, Mapping, Sample, SourceRow, Subset
 from curation.services.mapping import mapping_accept, mapping_suggest
 from tests.curation.mapping import layouts
+from tests.factories import image_make
 from workers.tasks.mapping import apply_mapping
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +81,37 @@ def test_sharegpt_openai_messages_with_content_parts_and_system_prompt(curator):
         {"user": "Which colour?", "assistant": "Mostly red."},
     ]
     assert samples[1].image_count == 0
+
+
+def test_openai_image_url_parts_beside_an_images_list_take_each_image_once(curator):
+    """The messages only mark where the images go: the images are the ones the `images` column lists."""
+    first, second = image_make(), image_make()
+    parts = [{"type": "image_url", "image_url": {"url": image_ref(first.pk)}},
+             {"type": "image_url", "image_url": {"url": image_ref(second.pk)}},
+             {"type": "text", "text": "Which picture is larger?"}]
+    records = [
+        {"messages": [{"role": "user", "content": parts}, {"role": "assistant", "content": "The second one."}],
+         "images": [image_ref(first.pk), image_ref(second.pk)]},
+        {"messages": [{"role": "user", "content": "<image>What is it?"}, {"role": "assistant", "content": "A square."}],
+         "images": [image_ref(second.pk)]},
+    ]
+    source = layouts.source_with_rows("openai-parts", records)
+    mapping, samples = suggest_accept_apply(source, curator)
+    assert mapping.spec["images"] == [{"column": "images", "kind": "auto", "base": ""}]
+    assert any("not taken twice" in r["text"] for r in mapping.reasons)
+    assert [sample_images(s) for s in samples] == [[first.pk, second.pk], [second.pk]]
+
+
+def test_images_inside_messages_that_no_images_column_lists_are_still_taken(curator):
+    listed, inline = image_make(), image_make()
+    records = [{"messages": [
+        {"role": "user", "content": [{"type": "image", "image": image_ref(inline.pk)}, {"type": "text", "text": "And this?"}]},
+        {"role": "assistant", "content": "Another square."},
+    ], "images": [image_ref(listed.pk)]}]
+    source = layouts.source_with_rows("openai-parts-extra", records)
+    mapping, samples = suggest_accept_apply(source, curator)
+    assert [i["column"] for i in mapping.spec["images"]] == ["messages", "images"]
+    assert sample_images(samples[0]) == [inline.pk, listed.pk]
 
 
 def test_vqav2_takes_the_multiple_choice_answer_over_the_list_of_ten(curator):
