@@ -109,6 +109,14 @@ def test_image_fields_single_list_path_and_bytes():
         mapped(s, {"q": "q", "a": "a", "img": None, "more": [], "file": None, "raw": "%%%"})
 
 
+def test_a_record_without_the_image_key_is_a_text_only_sample():
+    s = spec({"mode": "conversation", "column": "conversations"}, images=[{"column": "image"}])
+    talk = [{"from": "human", "value": "Hi?"}, {"from": "gpt", "value": "Hello."}]
+    out = mapped(s, {"id": "text-only", "conversations": talk})
+    assert out.images == [] and out.turns == [{"user": "Hi?", "assistant": "Hello."}]
+    assert mapped(s, {"image": {"$image": "c" * 64}, "conversations": talk}).images == [ImageRef("sha", "c" * 64)]
+
+
 def test_conversation_errors_are_explained():
     s = spec({"mode": "conversation", "column": "c", "style": "from_value"})
     with pytest.raises(RowMappingError, match="ends with a user message that has no answer"):
