@@ -1,9 +1,12 @@
 """Turn a record as read into a row to store: images stored by sha256 and replaced by {"$image": sha},
 everything else made JSON-serialisable, or RowRejected saying why the row cannot be kept.
 
-Images are found in three shapes: Hugging Face Image structs {bytes, path}; raw bytes; and strings that
-end in an image extension, taken as paths relative to the source file's folder.
+Images are found in four shapes: Hugging Face Image structs {bytes, path}; raw bytes; base64 data URLs
+("data:image/png;base64,..."); and strings that end in an image extension, taken as paths relative to the
+source file's folder.
 """
+import base64
+import binascii
 import datetime as dt
 import math
 import re
@@ -57,8 +60,10 @@ def _is_image_struct(value: dict) -> bool:
 IMAGE_SUFFIXES = tuple(IMAGE_EXTENSIONS)
 # Text of a JSON record that may need more than parsing: an image path, NUL or a lone surrogate, the reserved key.
 NEEDS_PREPARING = re.compile(
-    r"\.(?:jpe?g|png|webp|gif|bmp|tiff?)\s*\"|\\u0000|\\ud[89a-f]|\"\$image\"", re.IGNORECASE
+    r"\.(?:jpe?g|png|webp|gif|bmp|tiff?)\s*\"|\\u0000|\\ud[89a-f]|\"\$image\"|\"data:image/", re.IGNORECASE
 )
+# Images inlined as data URLs, as OpenAI chat messages carry them in `image_url` parts.
+DATA_URL = re.compile(r"data:image/[\w.+-]+;base64,", re.IGNORECASE)
 
 
 def _looks_like_image_path(value: str) -> bool:
@@ -112,6 +117,8 @@ class RecordPreparer:
         if value is None or isinstance(value, bool | int):
             return value
         if isinstance(value, str):
+            if value[:5].lower() == "data:" and DATA_URL.match(value):
+                return self._data_url(value, where, shas)
             if _looks_like_image_path(value):
                 return self._string_path(value, where, base_dir, shas)
             return self._text(value, where)
@@ -152,6 +159,13 @@ class RecordPreparer:
             raise RowRejected(f"{where}: bytes that are not an image we keep ({exc})") from exc
         shas.append(image.sha256)
         return image_ref(image.sha256)
+
+    def _data_url(self, value: str, where: str, shas: list[str]) -> dict[str, str]:
+        try:
+            data = base64.b64decode(value.partition(",")[2], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise RowRejected(f"{where}: a data URL whose base64 cannot be decoded ({exc})") from exc
+        return self._image_bytes(data, where, shas)
 
     def _image_struct(self, value: dict, where: str, base_dir: Path, shas: list[str]) -> dict[str, str] | None:
         if value.get("bytes"):

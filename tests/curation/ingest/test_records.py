@@ -1,6 +1,8 @@
 """Preparing records: images found in every shape, stored by sha256 and replaced by {"$image": sha}."""
+import base64
 import datetime as dt
 import hashlib
+import json
 from decimal import Decimal
 
 import numpy as np
@@ -43,6 +45,22 @@ def test_string_paths_to_images_are_stored(tmp_path):
     write_image(tmp_path / "images" / "cat.png")
     row = _prepare({"image": "images/cat.png", "images": ["images/cat.png"]}, tmp_path)
     assert row.data["image"] == {"$image": row.image_shas[0]} and len(row.image_shas) == 2
+
+
+def test_data_urls_in_openai_image_url_parts_are_stored(tmp_path):
+    png = image_bytes()
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    part = {"type": "image_url", "image_url": {"url": url}}
+    preparer = RecordPreparer()
+    assert preparer.prepare_quick({"content": [part]}, json_text=json.dumps({"content": [part]})) is None
+    row = preparer.prepare({"content": [part, {"type": "text", "text": "data: image/png is a MIME type"}]},
+                           base_dir=tmp_path)
+    sha = hashlib.sha256(png).hexdigest()
+    assert row.data["content"][0] == {"type": "image_url", "image_url": {"url": {"$image": sha}}}
+    assert row.data["content"][1]["text"] == "data: image/png is a MIME type" and row.image_shas == [sha]
+    with pytest.raises(RowRejected, match=r"content\[0\]\.image_url\.url: a data URL whose base64 cannot be decoded"):
+        preparer.prepare({"content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,%%%"}}]},
+                         base_dir=tmp_path)
 
 
 def test_a_missing_image_file_rejects_the_row(tmp_path):
