@@ -39,6 +39,15 @@ class SourceForm(forms.Form):
         help_text="Path of a file or folder under an allowed data root (absolute, or relative to a root).",
     )
     upload = forms.FileField(required=False, help_text="Or upload a file (JSONL, JSON, Parquet, CSV, TSV).")
+    image_root = forms.CharField(
+        label="Image folder",
+        max_length=1000,
+        required=False,
+        help_text=(
+            "Folder that relative image paths in the rows are resolved against (e.g. a COCO train2014 folder); "
+            "empty = the data file's folder."
+        ),
+    )
     format = forms.ChoiceField(choices=Source.Format.choices, initial=Source.Format.AUTO)
     origin = forms.CharField(max_length=500, required=False, help_text="A URL or a citation key.")
     license = forms.CharField(max_length=200, required=False)
@@ -89,6 +98,7 @@ def source_create(request: HttpRequest) -> HttpResponse:
                     citation=data["citation"],
                     description=data["description"],
                     created_by=request.user,
+                    image_root=data["image_root"],
                 )
                 source_ingest_start(source=source, by=request.user)
         except ValidationError as exc:

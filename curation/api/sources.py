@@ -43,7 +43,7 @@ class SourceDetailOut(SourceOut):
     ingest_job = serializers.SerializerMethodField()
 
     class Meta(SourceOut.Meta):
-        fields = [*SourceOut.Meta.fields, "location", "columns", "ingest_job"]
+        fields = [*SourceOut.Meta.fields, "location", "image_root", "columns", "ingest_job"]
 
     @extend_schema_field(IngestJobOut(allow_null=True))
     def get_ingest_job(self, source: Source) -> dict | None:

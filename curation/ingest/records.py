@@ -3,7 +3,7 @@ everything else made JSON-serialisable, or RowRejected saying why the row cannot
 
 Images are found in four shapes: Hugging Face Image structs {bytes, path}; raw bytes; base64 data URLs
 ("data:image/png;base64,..."); and strings that end in an image extension, taken as paths relative to the
-source file's folder.
+source's image folder when it has one, else to the source file's folder.
 """
 import base64
 import binascii
@@ -28,6 +28,10 @@ IMAGE_KEY = "$image"
 MAX_PATH_CHARS = 1024
 # Paths already stored in this ingest, so an image named by many rows is read once.
 PATH_CACHE_SIZE = 4096
+# Karpathy's caption splits (dataset_coco.json, dataset_flickr30k.json) name each image by two fields,
+# `filepath` ("val2014") and `filename` ("COCO_val2014_000000391895.jpg"): the file is <root>/<filepath>/<filename>.
+KARPATHY_FOLDER_KEY = "filepath"
+KARPATHY_NAME_KEY = "filename"
 
 
 class RowRejected(ValueError):
@@ -76,10 +80,23 @@ def _looks_like_image_path(value: str) -> bool:
     )
 
 
-class RecordPreparer:
-    """Prepares the records of one ingest; remembers the image paths it has stored already."""
+def _karpathy_folder(data: dict[str, Any]) -> str | None:
+    """The record's `filepath` when it names its image the Karpathy way (string filepath + filename), else None."""
+    folder, name = data.get(KARPATHY_FOLDER_KEY), data.get(KARPATHY_NAME_KEY)
+    if isinstance(folder, str) and folder.strip() and isinstance(name, str) and _looks_like_image_path(name):
+        return folder.strip()
+    return None
 
-    def __init__(self) -> None:
+
+class RecordPreparer:
+    """Prepares the records of one ingest; remembers the image paths it has stored already.
+
+    image_root, when given, is the folder relative image paths are resolved against instead of the record's
+    own folder (the source's image folder: LLaVA-Instruct-150k names bare COCO files kept somewhere else).
+    """
+
+    def __init__(self, *, image_root: Path | None = None) -> None:
+        self._image_root = image_root
         self._stored_paths: OrderedDict[Path, str] = OrderedDict()
 
     def prepare_quick(self, data: dict[str, Any], *, json_text: str | None) -> PreparedRow | None:
@@ -90,14 +107,18 @@ class RecordPreparer:
 
     def prepare(self, data: dict[str, Any], *, base_dir: Path, text_keys: frozenset[str] = frozenset()) -> PreparedRow:
         """The row to store, its images stored (this may use the database)."""
+        root = self._image_root or base_dir
         shas: list[str] = []
         prepared: dict[str, Any] = {}
+        karpathy_folder = _karpathy_folder(data)
         for key, value in data.items():
             name = self._key(key)
             if name in text_keys and isinstance(value, str):
                 prepared[name] = self._text(value, name)
+            elif name == KARPATHY_NAME_KEY and karpathy_folder is not None:
+                prepared[name] = self._image_path(value.strip(), name, root, shas, subfolder=karpathy_folder)
             else:
-                prepared[name] = self._value(value, name, base_dir, shas)
+                prepared[name] = self._value(value, name, root, shas)
         return PreparedRow(data=prepared, image_shas=shas)
 
     def _key(self, key: Any) -> str:
@@ -185,21 +206,36 @@ class RecordPreparer:
                 return self._text(value, where)
         return self._image_path(name, where, base_dir, shas)
 
-    def _image_path(self, name: str, where: str, base_dir: Path, shas: list[str]) -> dict[str, str]:
-        try:
-            path = path_resolve_relative(base=base_dir, relative=name)
-        except PathNotAllowed as exc:
-            raise RowRejected(f"{where}: {exc}") from exc
-        sha = self._stored_paths.get(path)
-        if sha is None:
-            if not path.is_file():
-                raise RowRejected(f"{where}: image file not found: {name}")
+    def _image_path(
+        self, name: str, where: str, base_dir: Path, shas: list[str], *, subfolder: str | None = None
+    ) -> dict[str, str]:
+        """The image at base_dir/name (or, for a Karpathy record, base_dir/subfolder/name), stored once per path."""
+        relatives = [name] if subfolder is None else [name, str(Path(subfolder) / name)]
+        tried: list[Path] = []
+        for relative in relatives:
             try:
-                sha = image_store_path(path=path).sha256
-            except ImageRejected as exc:
-                raise RowRejected(f"{where}: {name}: {exc}") from exc
-            self._stored_paths[path] = sha
-            if len(self._stored_paths) > PATH_CACHE_SIZE:
-                self._stored_paths.popitem(last=False)
-        shas.append(sha)
-        return image_ref(sha)
+                path = path_resolve_relative(base=base_dir, relative=relative)
+            except PathNotAllowed as exc:
+                raise RowRejected(f"{where}: {exc}") from exc
+            sha = self._stored_paths.get(path)
+            if sha is None and path.is_file():
+                try:
+                    sha = image_store_path(path=path).sha256
+                except ImageRejected as exc:
+                    raise RowRejected(f"{where}: {name}: {exc}") from exc
+                self._stored_paths[path] = sha
+                if len(self._stored_paths) > PATH_CACHE_SIZE:
+                    self._stored_paths.popitem(last=False)
+            if sha is not None:
+                shas.append(sha)
+                return image_ref(sha)
+            tried.append(path)
+        raise RowRejected(self._not_found(name, where, tried))
+
+    def _not_found(self, name: str, where: str, tried: list[Path]) -> str:
+        looked = " or ".join(str(path) for path in tried)
+        if self._image_root is None:
+            hint = "if the images are kept in another folder, set the source's image folder to it"
+        else:
+            hint = f"check that the source's image folder ({self._image_root}) is the one that holds them"
+        return f"{where}: image file not found: {name} (looked for {looked}); {hint}"

@@ -35,6 +35,11 @@ class Source(models.Model):
     license = models.CharField(max_length=200, blank=True)
     citation = models.TextField(blank=True)
     location = models.CharField(max_length=1000, help_text="Absolute path of the file or folder under an allowed data root.")
+    image_root = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Folder that relative image paths in the rows are resolved against; empty = the data file's folder.",
+    )
     format = models.CharField(max_length=16, choices=Format.choices, default=Format.AUTO)
     detected_format = models.CharField(max_length=16, choices=Format.choices, blank=True)
     layout = models.CharField(max_length=16, choices=Layout.choices, blank=True, default=Layout.UNKNOWN)

@@ -104,7 +104,21 @@ def _start(source: Source, job: Job) -> _Run:
     # Rows of an earlier ingest (or an interrupted attempt) are upserted and pruned rather than COPYed anew.
     replace = SourceRow.objects.filter(source=source).exists()
     logger.info("ingesting %s from %s as %s (%s records expected)", source.name, path, reader.format, total)
-    return _Run(source=source, job=job, reader=reader, total=total, writer=RowWriter(source=source, replace=replace))
+    # Relative image paths are taken from the source's image folder when it has one (checked again: roots change).
+    try:
+        image_root = path_check_allowed(path=source.image_root) if source.image_root else None
+    except PathNotAllowed as exc:
+        raise JobFailed(f"image folder: {exc}") from exc
+    if image_root is not None and not image_root.is_dir():
+        raise JobFailed(f"the source's image folder {image_root} is not a folder (any more)")
+    return _Run(
+        source=source,
+        job=job,
+        reader=reader,
+        total=total,
+        writer=RowWriter(source=source, replace=replace),
+        preparer=RecordPreparer(image_root=image_root),
+    )
 
 
 def _read_all(run: _Run) -> None:

@@ -90,6 +90,9 @@ def mapping_suggest(*, source: Source, job: Job | None = None, engine: str = "au
 # --- images ---------------------------------------------------------------------------------------------
 
 def source_folder(*, source: Source) -> Path:
+    """Where a row's relative image paths point from: the source's image folder, else the data file's folder."""
+    if source.image_root:
+        return Path(source.image_root)
     location = Path(source.location)
     return location if location.is_dir() else location.parent
 

@@ -17,20 +17,35 @@ from curation.services.paths import PathNotAllowed, allowed_roots, path_check_al
 from workers.tasks.ingest import ingest_source
 
 
-def _location_resolve(location: str) -> Path:
+def _existing_path_resolve(value: str, *, field: str) -> Path:
     """An absolute path, or one relative to a data root, checked to lie under an allowed root and to exist."""
-    location = location.strip()
-    if not location:
-        raise ValidationError({"location": "Give the path of a file or folder under an allowed data root."})
-    candidates = [Path(location)] if Path(location).is_absolute() else [root / location for root in allowed_roots()]
+    candidates = [Path(value)] if Path(value).is_absolute() else [root / value for root in allowed_roots()]
     try:
         resolved = [path_check_allowed(path=c) for c in candidates]
     except PathNotAllowed as exc:
-        raise ValidationError({"location": str(exc)}) from exc
+        raise ValidationError({field: str(exc)}) from exc
     existing = next((p for p in resolved if p.exists()), None)
     if existing is None:
-        raise ValidationError({"location": f"{location} does not exist"})
+        raise ValidationError({field: f"{value} does not exist"})
     return existing
+
+
+def _location_resolve(location: str) -> Path:
+    location = location.strip()
+    if not location:
+        raise ValidationError({"location": "Give the path of a file or folder under an allowed data root."})
+    return _existing_path_resolve(location, field="location")
+
+
+def _image_root_resolve(image_root: str) -> str:
+    """The folder relative image paths are taken from, resolved; '' (the data file's folder) when not given."""
+    image_root = image_root.strip()
+    if not image_root:
+        return ""
+    folder = _existing_path_resolve(image_root, field="image_root")
+    if not folder.is_dir():
+        raise ValidationError({"image_root": f"{image_root} is a file; the image folder must be a folder."})
+    return str(folder)
 
 
 def _is_parquet(path: Path) -> bool:
@@ -48,8 +63,12 @@ def source_register(
     citation: str = "",
     description: str = "",
     created_by: AbstractBaseUser | AnonymousUser | None = None,
+    image_root: str = "",
 ) -> Source:
-    """Register a source; ValidationError (by field) for a taken name, a path outside the roots or missing, a bad format."""
+    """Register a source; ValidationError (by field) for a taken name, a path outside the roots or missing, a bad format.
+
+    image_root, when given, is the folder relative image paths in the rows are found in (e.g. a COCO folder).
+    """
     name = name.strip()
     if not name:
         raise ValidationError({"name": "A source needs a name."})
@@ -58,9 +77,11 @@ def source_register(
     if format not in Source.Format.values:
         raise ValidationError({"format": f"Unknown format {format!r}; choose one of {', '.join(Source.Format.values)}."})
     path = _location_resolve(str(location))
+    image_folder = _image_root_resolve(str(image_root))
+    detected = format
     if format == Source.Format.AUTO:
         try:
-            format_detect(path)
+            detected = format_detect(path)
         except SourceUnreadable as exc:
             raise ValidationError({"format": str(exc)}) from exc
     elif format == Source.Format.IMAGEFOLDER and not path.is_dir():
@@ -71,11 +92,14 @@ def source_register(
         # Caught now, not by a failed ingest: a source's format cannot be changed once it is registered.
         what = "not a Parquet file" if format == Source.Format.PARQUET else "a Parquet file"
         raise ValidationError({"format": f"{path.name} is {what}; choose its format or 'Detect from the file'."})
+    if image_folder and detected == Source.Format.IMAGEFOLDER:
+        raise ValidationError({"image_root": "An image folder source holds its images itself; leave this empty."})
     try:
         with transaction.atomic():
             return Source.objects.create(
                 name=name,
                 location=str(path),
+                image_root=image_folder,
                 format=format,
                 origin=origin.strip(),
                 license=license.strip(),
@@ -108,7 +132,7 @@ def source_ingest_prepare(*, source: Source, by: AbstractBaseUser | AnonymousUse
         job = job_create(
             kind=Job.Kind.INGEST,
             target=source,
-            params={"location": source.location, "format": source.format},
+            params={"location": source.location, "image_root": source.image_root, "format": source.format},
             created_by=by if isinstance(by, User) else None,
         )
         Source.objects.filter(pk=source.pk).update(status=Source.Status.INGESTING)

@@ -163,3 +163,23 @@ def test_a_refused_upload_leaves_no_file_behind(curator_client, settings):
     response = curator_client.post("/sources/new/", {"name": "notes", "upload": upload, "format": "auto"})
     assert response.status_code == 200 and b"cannot tell the format" in response.content
     assert not any(settings.FINECURATE_UPLOAD_DIR.rglob("*"))
+
+
+def test_curator_registers_a_source_with_an_image_folder_shown_on_its_page(curator_client, tmp_path):
+    (tmp_path / "coco").mkdir()
+    path = write_jsonl(tmp_path / "llava" / "l.jsonl", [{"image": "1.jpg"}])
+    form = {"name": "l", "location": str(path), "image_root": str(tmp_path / "coco"), "format": "auto"}
+    response = curator_client.post("/sources/new/", form)
+    source = Source.objects.get(name="l")
+    assert response.status_code == 302 and source.image_root == str((tmp_path / "coco").resolve())
+    page = curator_client.get(f"/sources/{source.pk}/").content.decode()
+    assert f'<code id="source-image-root">{source.image_root}</code>' in page
+
+
+def test_the_form_shows_why_an_image_folder_is_refused(curator_client, tmp_path):
+    path = write_jsonl(tmp_path / "l.jsonl", [{"image": "1.jpg"}])
+    response = curator_client.post(
+        "/sources/new/", {"name": "l", "location": str(path), "image_root": "/etc", "format": "auto"}
+    )
+    assert response.status_code == 200 and b"outside the allowed data roots" in response.content
+    assert not Source.objects.exists()

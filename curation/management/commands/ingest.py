@@ -26,6 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("path", help="file or folder under an allowed data root")
         parser.add_argument("--source", required=True, help="the source's name (reused if it exists)")
         parser.add_argument("--format", default="auto", choices=Source.Format.values)
+        parser.add_argument(
+            "--image-root",
+            metavar="DIR",
+            default="",
+            help="folder that relative image paths in the rows are resolved against (default: the data file's folder)",
+        )
         parser.add_argument("--license", default="")
         parser.add_argument("--origin", default="")
         parser.add_argument("--citation", default="")
@@ -70,6 +76,11 @@ class Command(BaseCommand):
         if existing is not None:
             if existing.location != location:
                 raise CommandError(f"Source {existing.name} exists with another location: {existing.location}")
+            image_root = options["image_root"] and str(Path(options["image_root"]).expanduser().resolve())
+            if image_root and existing.image_root != image_root:
+                raise CommandError(
+                    f"Source {existing.name} exists with another image folder: {existing.image_root or '(none)'}"
+                )
             return existing
         try:
             return source_register(
@@ -80,6 +91,7 @@ class Command(BaseCommand):
                 license=options["license"],
                 citation=options["citation"],
                 description=options["description"],
+                image_root=options["image_root"],
             )
         except ValidationError as exc:
             messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items())

@@ -33,6 +33,7 @@ def test_a_reviewer_with_a_token_lists_sources_and_reads_one(reviewer, source):
     detail = client.get(f"/api/sources/{source.pk}/").json()
     assert detail["layout"] == "sharegpt" and detail["columns"] == {"messages": "list"}
     assert detail["ingest_job"]["done"] == 120 and detail["license"] == "MIT"
+    assert detail["image_root"] == ""
 
 
 def test_rows_page_by_cursor_in_row_order(reviewer, source):
