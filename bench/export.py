@@ -24,11 +24,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from benchdb import database_drop, database_recreate, database_url  # noqa: E402  (bench/ is on sys.path)
 
 BENCH_DB = "bench_export"
 IMAGE_SIDE = 32
@@ -36,13 +37,6 @@ DISTINCT_IMAGES = 20_000
 RANDOM_TAIL_BYTES = 2048  # ~2.7 KB per image: small images make the per-sample cost count; 1M stay a few GB
 
 
-def _db_url(base: str, name: str) -> str:
-    parts = urlsplit(base)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def _server_url(base: str) -> str:
-    return _db_url(base, "postgres")
 
 
 # ---------------------------------------------------------------- child: one export, report peak memory
@@ -86,19 +80,6 @@ def child_run(kind: str, subset_id: int) -> None:
 # ---------------------------------------------------------------- parent
 
 
-def _create_database(base_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_server_url(base_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-
-def _drop_database(base_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_server_url(base_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 def _base_jpeg() -> bytes:
@@ -275,10 +256,10 @@ def main() -> None:
     small, large = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
     throughput_size = 100_000
     media = Path(tempfile.mkdtemp(prefix="bench_export_"))
-    os.environ["DATABASE_URL"] = _db_url(base_url, BENCH_DB)
+    os.environ["DATABASE_URL"] = database_url(base_url, BENCH_DB)
     os.environ["FINECURATE_MEDIA_ROOT"] = str(media)
     os.environ["LOG_LEVEL"] = "WARNING"
-    _create_database(base_url)
+    database_recreate(base_url, BENCH_DB)
     try:
         import django
 
@@ -339,7 +320,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        _drop_database(base_url)
+        database_drop(base_url, BENCH_DB)
         shutil.rmtree(media, ignore_errors=True)
 
 

@@ -14,7 +14,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 import psycopg
 
@@ -22,20 +21,7 @@ BENCH_DB = "bench_ingest"
 GOAL_RATIO = 0.5
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def _db_url(url: str, name: str) -> str:
-    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
-
-
-def _recreate_database(admin_url: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-
-
-def _drop_database(admin_url: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+from benchdb import database_drop, database_recreate, database_url  # noqa: E402  (bench/ is on sys.path)
 
 
 def _write_samples(path: Path, count: int) -> None:
@@ -116,8 +102,8 @@ def main() -> None:
     admin_url = os.environ.get("DATABASE_URL", "")
     if not admin_url.startswith("postgres"):
         raise SystemExit("DATABASE_URL must point at PostgreSQL")
-    bench_url = _db_url(admin_url, BENCH_DB)
-    _recreate_database(admin_url)
+    bench_url = database_url(admin_url, BENCH_DB)
+    database_recreate(admin_url, BENCH_DB)
     workdir = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     os.environ["DATABASE_URL"] = bench_url
     os.environ["FINECURATE_DATA_ROOTS"] = str(workdir)
@@ -148,7 +134,7 @@ def main() -> None:
         reingest_s = _run_reingest(path)
     finally:
         connections.close_all()
-        _drop_database(admin_url)
+        database_drop(admin_url, BENCH_DB)
         for file in sorted(workdir.rglob("*"), reverse=True):
             file.rmdir() if file.is_dir() else file.unlink()
         workdir.rmdir()

@@ -19,12 +19,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchdb import database_drop, database_recreate, database_url  # noqa: E402  (bench/ is on sys.path)
 
 BENCH_DB = "bench_mapping"
 DISTINCT_IMAGES = 50
@@ -34,20 +33,7 @@ GOAL_PREVIEW_MS = 300
 GOAL_ROWS_PER_S = 2_000
 
 
-def _db_url(base: str, name: str) -> str:
-    parts = urlsplit(base)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
-
-def _recreate_database(admin_url: str) -> None:
-    with psycopg.connect(_db_url(admin_url, "postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-
-
-def _drop_database(admin_url: str) -> None:
-    with psycopg.connect(_db_url(admin_url, "postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 def _make_source(rows: int):
@@ -107,9 +93,9 @@ def main() -> None:
     admin_url = os.environ.get("DATABASE_URL", "")
     if not admin_url.startswith("postgres"):
         raise SystemExit("DATABASE_URL must point at PostgreSQL")
-    _recreate_database(admin_url)
+    database_recreate(admin_url, BENCH_DB)
     workdir = Path(tempfile.mkdtemp(prefix="bench_mapping_"))
-    os.environ["DATABASE_URL"] = _db_url(admin_url, BENCH_DB)
+    os.environ["DATABASE_URL"] = database_url(admin_url, BENCH_DB)
     os.environ["FINECURATE_DATA_ROOTS"] = str(workdir)
     os.environ["FINECURATE_VAR_DIR"] = str(workdir / "var")
     # Accepting queues the apply task after commit; keep it in this process (we run the task body ourselves),
@@ -155,7 +141,7 @@ def main() -> None:
         samples = Sample.objects.filter(source=source).count()
     finally:
         connections.close_all()
-        _drop_database(admin_url)
+        database_drop(admin_url, BENCH_DB)
         shutil.rmtree(workdir, ignore_errors=True)
 
     assert samples == rows, (samples, rows)

@@ -26,13 +26,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from benchdb import database_drop, database_recreate, database_url  # noqa: E402  (bench/ is on sys.path)
 
 BENCH_DB = "bench_review"
 CLIENTS = 20
@@ -44,20 +43,7 @@ WARMUP_PAIRS = 3  # per client, not counted: connection and cache warm-up
 REJECT_EVERY = 4
 
 
-def _db_url(base: str, name: str) -> str:
-    parts = urlsplit(base)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
-
-def _recreate_database(admin_url: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-
-
-def _drop_database(admin_url: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 # ---------------------------------------------------------------- seeding
@@ -332,10 +318,10 @@ def main() -> None:
     base_url = os.environ.get("DATABASE_URL", "")
     if not base_url.startswith("postgres"):
         raise SystemExit("DATABASE_URL must point at PostgreSQL (the bench creates its own database beside it)")
-    admin_url = _db_url(base_url, "postgres")
-    bench_url = _db_url(base_url, BENCH_DB)
+    admin_url = database_url(base_url, "postgres")
+    bench_url = database_url(base_url, BENCH_DB)
     workdir = Path(tempfile.mkdtemp(prefix="bench-review-"))
-    _recreate_database(admin_url)
+    database_recreate(admin_url, BENCH_DB)
     server = None
     try:
         _setup_django(bench_url)
@@ -357,7 +343,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        _drop_database(admin_url)
+        database_drop(admin_url, BENCH_DB)
         shutil.rmtree(workdir, ignore_errors=True)
     ratio = big["p95_ms"] / small["p95_ms"]
     met = big["p95_ms"] <= GOAL_P95_MS and ratio <= GOAL_RATIO
