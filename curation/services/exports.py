@@ -15,6 +15,7 @@ from curation.exporters.records import ExportDataError
 from curation.exporters.registry import ExportConfigError, columns_clean, filters_clean, format_get
 from curation.exporters.runner import export_root, export_write
 from curation.models import Export, ExportFile, Job, Subset
+from curation.services.actors import actor_user
 from curation.services.jobs import job_create, job_enqueue, job_progress
 
 # The task is named, not imported: workers import the services, not the other way round.
@@ -57,7 +58,7 @@ def export_create(
             format=format,
             filters=cleaned_filters,
             columns=cleaned_columns,
-            created_by=by if by is not None and by.is_authenticated else None,
+            created_by=actor_user(by),
         )
         export.subsets.set(locked)
         job = job_create(kind=Job.Kind.EXPORT, target=export, params={"export_id": export.pk}, created_by=by)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,7 +20,7 @@ from curation.ingest.readers.base import Reader, Record, records_guarded
 from curation.ingest.records import RecordPreparer, RowRejected
 from curation.ingest.writer import RowWriter
 from curation.models import Job, Mapping, Source, SourceRow
-from curation.selectors import source_image_count
+from curation.selectors import job_latest_for, source_image_count
 from curation.services.jobs import JobFailed, RowError, job_progress, job_reject_rows, job_reset_errors
 from curation.services.mapping import mapping_suggest_start
 from curation.services.paths import PathNotAllowed, path_check_allowed
@@ -80,13 +79,8 @@ def _suggest_first_mapping(*, source: Source, job: Job) -> None:
     source.refresh_from_db(fields=["status"])
     if source.status != Source.Status.READY or Mapping.objects.filter(source=source).exists():
         return
-    pending = Job.objects.filter(
-        kind=Job.Kind.SUGGEST_MAPPING,
-        target_type=ContentType.objects.get_for_model(Source),
-        target_id=str(source.pk),
-        state__in=[Job.State.QUEUED, Job.State.RUNNING],
-    )
-    if not pending.exists():
+    latest = job_latest_for(target=source, kind=Job.Kind.SUGGEST_MAPPING)
+    if latest is None or latest.is_finished:
         mapping_suggest_start(source=source, by=job.created_by)
 
 

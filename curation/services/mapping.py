@@ -5,13 +5,13 @@ services/mapping_preview.py; both are re-exported here so callers have one place
 """
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
 from curation.mapping.spec import spec_parse, spec_to_dict
 from curation.mapping.suggesters import ENGINES
 from curation.models import Job, Mapping, Source, Subset
+from curation.services.actors import Actor, actor_user
 from curation.services.decisions import decision_record
 from curation.services.jobs import job_create, job_enqueue
 from curation.services.mapping_build import mapping_apply, mapping_next_version, mapping_suggest
@@ -33,14 +33,6 @@ __all__ = [
 ]
 
 
-# Who acts: a signed-in user, or None for the command line (pages may hand over an anonymous user).
-Actor = User | AnonymousUser | None
-
-
-def _user(by: Actor) -> User | None:
-    return by if isinstance(by, User) and by.is_authenticated else None
-
-
 class MappingStateError(ValueError):
     """The version is not in a state that allows this (e.g. accepting a rejected version)."""
 
@@ -52,7 +44,7 @@ def mapping_suggest_start(*, source: Source, by: Actor, engine: str = "auto") ->
         raise MappingStateError(f"source {source.name} is {source.get_status_display().lower()}; "
                                 "suggest a mapping once it is ingested")
     with transaction.atomic():
-        job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=source, params={"engine": engine}, created_by=_user(by), total=1)
+        job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=source, params={"engine": engine}, created_by=actor_user(by), total=1)
         job_enqueue(job=job, task=suggest_mapping)
     return job
 
@@ -69,9 +61,9 @@ def mapping_create_version(
             source=source, version=mapping_next_version(source=source), spec=canonical,
             status=Mapping.Status.SUGGESTED, engine="", confidence=None,
             reasons=[{"role": "note", "column": None, "text": note, "confidence": 0.0}],
-            created_by=_user(by),
+            created_by=actor_user(by),
         )
-        decision_record(actor=_user(by), target=mapping, verdict="edit", note=note,
+        decision_record(actor=actor_user(by), target=mapping, verdict="edit", note=note,
                         before=based_on.spec if based_on else None, after=canonical)
     return mapping
 
@@ -101,10 +93,10 @@ def mapping_accept(*, mapping: Mapping, by: Actor, subset_name: str | None = Non
         mapping.status = Mapping.Status.ACCEPTED
         mapping.spec = spec
         mapping.subset = subset
-        mapping.decided_by = _user(by)
+        mapping.decided_by = actor_user(by)
         mapping.decided_at = timezone.now()
         mapping.save(update_fields=["status", "spec", "subset", "decided_by", "decided_at"])
-        decision_record(actor=_user(by), target=mapping, verdict="accept", before=before,
+        decision_record(actor=actor_user(by), target=mapping, verdict="accept", before=before,
                         after={"status": mapping.status, "spec": spec, "subset": subset.name},
                         note=f"supersedes version {previous.version}" if previous else "")
         return mapping_apply_start(mapping=mapping, by=by)
@@ -117,7 +109,7 @@ def mapping_apply_start(*, mapping: Mapping, by: Actor) -> Job:
                                 "only the accepted version can be applied")
     with transaction.atomic():
         job = job_create(kind=Job.Kind.APPLY_MAPPING, target=mapping, params={"version": mapping.version},
-                         created_by=_user(by), total=mapping.source.row_count or None)
+                         created_by=actor_user(by), total=mapping.source.row_count or None)
         job_enqueue(job=job, task=apply_mapping)
     return job
 
@@ -133,9 +125,9 @@ def mapping_reject(*, mapping: Mapping, by: Actor, reason: str) -> Mapping:
                                     "only a suggested version can be rejected")
         mapping.status = Mapping.Status.REJECTED
         mapping.reject_reason = reason
-        mapping.decided_by = _user(by)
+        mapping.decided_by = actor_user(by)
         mapping.decided_at = timezone.now()
         mapping.save(update_fields=["status", "reject_reason", "decided_by", "decided_at"])
-        decision_record(actor=_user(by), target=mapping, verdict="reject", reason=reason, note=reason,
+        decision_record(actor=actor_user(by), target=mapping, verdict="reject", reason=reason, note=reason,
                         before={"status": Mapping.Status.SUGGESTED}, after={"status": Mapping.Status.REJECTED})
     return mapping
