@@ -12,7 +12,7 @@ from annotate.views.review_access import ReviewRequest
 from curation.models import Job
 from curation.review.kinds import kind_get
 from curation.services.review import ReviewError
-from curation.services.review_bulk import CountChanged, ItemFilter, review_bulk_count, review_bulk_start
+from curation.services.review_bulk import ItemFilter, review_bulk_count, review_bulk_start
 
 PREVIEW_ROWS = 20
 
@@ -69,9 +69,7 @@ def review_bulk(request: ReviewRequest) -> HttpResponse:
                     confirmed_count=decide_form.cleaned_data["confirmed_count"],
                     by=request.user,
                 )
-            except CountChanged as exc:
-                context["decide_error"] = exc.message
-            except ReviewError as exc:
+            except ReviewError as exc:  # CountChanged included: the curator confirms the new count
                 context["decide_error"] = exc.message
             else:
                 return redirect(f"{request.path}?{urlencode([*_filter_pairs(source), ('job', job.pk)])}")

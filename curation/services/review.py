@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from curation.models import Decision, ReviewItem, ReviewQueue, Subset
 from curation.review.kinds import DecisionForm, ReviewKind, UnknownKind, kind_get
+from curation.services.actors import actor_user
 from curation.services.decisions import decision_build, decision_record
 
 ENQUEUE_BATCH_SIZE = 2_000
@@ -124,7 +125,7 @@ def review_queue_create(
         name=(name.strip() or (f"{label} · {subset.name}" if subset else label))[:200],
         instructions=instructions,
         overlap_rate=_check_overlap(overlap_rate),
-        created_by=by if by is not None and by.is_authenticated else None,
+        created_by=actor_user(by),
     )
     decision_record(actor=by, target=queue, verdict="create_queue", after=_queue_settings(queue))
     return queue
@@ -327,10 +328,10 @@ def _decision_rows(kind: ReviewKind, item: ReviewItem, target: Any, user: User, 
     # get_for_id is cached; item.target_type would cost a query per decision.
     target_type = ContentType.objects.get_for_id(item.target_type_id)
 
-    def row(verdict: str, reason: str, before: Any, after: Any) -> Decision:
+    def row(verdict: str, reason: str, before: Any, after: Any, note: str = "") -> Decision:
         return decision_build(
             actor=user, target_type=target_type, target_id=item.target_id, item=item,
-            verdict=verdict, reason=reason, before=before, after=after,
+            verdict=verdict, reason=reason, note=note, before=before, after=after,
         )
 
     rows = []
@@ -342,7 +343,5 @@ def _decision_rows(kind: ReviewKind, item: ReviewItem, target: Any, user: User, 
         # The overlap round measures agreement; the target keeps the round-1 decision.
         before = {"round": 2, "verdict": item.verdict or None}
         after = {"round": 2, "verdict": verdict}
-    primary = row(verdict, reason, before, after)
-    primary.note = note
-    rows.append(primary)
+    rows.append(row(verdict, reason, before, after, note))
     return rows

@@ -237,12 +237,12 @@ def _decide_batch(
             target_id=item.target_id,
             verdict=verdict,
             reason=reason,
+            note=note,
             before=before,
             after=after,
             item=item,
             job=job,
         )
-        row.note = note
         rows.append(row)
     Decision.objects.bulk_create(rows)
     now = timezone.now()
