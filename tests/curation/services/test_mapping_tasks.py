@@ -1,31 +1,21 @@
 """The mapping tasks on a real Celery worker and the real broker: suggest, then accept queues apply."""
-import time
 
 import pytest
 
 from curation.models import Job, Mapping, Sample
 from curation.services.mapping import mapping_accept, mapping_suggest_start
 from tests.curation.mapping import layouts
-
-
-def wait_for(job: Job, timeout: float = 30.0) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.is_finished:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job.pk} still {job.state} after {timeout}s")
+from tests.jobs import job_wait_finished
 
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_suggests_then_applies_the_accepted_mapping(celery_worker_real, curator):
     source = layouts.source_with_rows("LLaVA-Instruct", layouts.llava_records())
-    suggest_job = wait_for(mapping_suggest_start(source=source, by=curator, engine="rules"))
+    suggest_job = job_wait_finished(mapping_suggest_start(source=source, by=curator, engine="rules"))
     assert suggest_job.state == Job.State.SUCCEEDED, suggest_job.message
     mapping = Mapping.objects.get(pk=suggest_job.result["mapping_id"])
-    apply_job = wait_for(mapping_accept(mapping=mapping, by=curator))
+    apply_job = job_wait_finished(mapping_accept(mapping=mapping, by=curator))
     assert apply_job.state == Job.State.SUCCEEDED, apply_job.message
     assert apply_job.result["samples"] == 2 and apply_job.done == apply_job.total == 2
     assert set(Sample.objects.filter(source=source).values_list("mapping_id", flat=True)) == {mapping.pk}

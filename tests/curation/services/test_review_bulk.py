@@ -1,5 +1,4 @@
 """Bulk decisions: a filter, a confirmed count, a Job in batches writing one audit row per item."""
-import time
 
 import pytest
 
@@ -17,6 +16,7 @@ from curation.services.review_bulk import (
 )
 from curation.services.review_claims import review_claim_next
 from tests.curation.review.builders import sample_queue_make
+from tests.jobs import job_wait_finished
 
 pytestmark = pytest.mark.django_db
 
@@ -126,12 +126,7 @@ def test_a_bulk_decision_runs_as_a_job_on_a_real_worker(celery_worker_real, cura
     queue, _ = sample_queue_make(count=4)
     item_filter = ItemFilter(kind="sample", queue_id=queue.pk)
     job = review_bulk_start(item_filter=item_filter, verdict="accept", confirmed_count=4, by=curator)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.is_finished:
-            break
-        time.sleep(0.1)
+    job_wait_finished(job)
     assert job.state == Job.State.SUCCEEDED, job.message
     assert job.result == {"decided": 4, "second_reviews_withdrawn": 0} and job.done == 4
     assert Decision.objects.filter(job=job).count() == 4

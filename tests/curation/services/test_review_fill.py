@@ -1,5 +1,4 @@
 """Filling a subset's queue: all of it or a seeded share, idempotent, with its double-review share."""
-import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -8,6 +7,7 @@ from curation.models import Job, ReviewItem, ReviewQueue
 from curation.services.review import InvalidQueueSettings, review_queue_create
 from curation.services.review_fill import review_fill_start, review_queue_fill
 from tests.curation.review.builders import samples_make
+from tests.jobs import job_wait_finished
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def test_the_fill_sample_scores_and_attributes_for_filters():
 def test_the_fill_job_runs_on_a_real_worker(celery_worker_real, curator):
     samples = samples_make(count=6, images=0)
     job = review_fill_start(kind="sample", subset=samples[0].subset, fraction=1.0, seed=3, overlap_rate=0.5, by=curator)
-    _wait(job)
+    job_wait_finished(job)
     job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED, job.message
     assert job.result["created"] >= 6 and job.done == 6
@@ -87,14 +87,6 @@ def test_the_fill_job_runs_on_a_real_worker(celery_worker_real, curator):
     assert queue.overlap_rate == 0.5 and queue.items.filter(round=1).count() == 6
 
 
-def _wait(job: Job, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.is_finished:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"job {job.pk} still {job.state} after {seconds}s")
 
 
 def test_the_command_fills_a_queue_as_a_recorded_job(capsys):
