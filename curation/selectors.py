@@ -14,14 +14,6 @@ def job_latest_for(*, target: models.Model, kind: str | None = None) -> Job | No
     return jobs.order_by("-created_at", "-id").first()
 
 
-def jobs_for(*, target: models.Model, limit: int = 20) -> list[Job]:
-    return list(
-        Job.objects.filter(target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)).order_by(
-            "-created_at", "-id"
-        )[:limit]
-    )
-
-
 # --- sources and their rows (ingest) ---
 
 # Rows per page of a source's row browser.
