@@ -157,6 +157,12 @@ FINECURATE_LLM_TIMEOUT = env_float("FINECURATE_LLM_TIMEOUT", 60.0, minimum=1.0)
 FINECURATE_TRANSFORMERS_MODEL_DIR = env_str("FINECURATE_TRANSFORMERS_MODEL_DIR")
 FINECURATE_DUPLICATE_THRESHOLD = env_float("FINECURATE_DUPLICATE_THRESHOLD", 0.95, minimum=0.0, maximum=1.0)
 FINECURATE_REVIEW_LEASE_SECONDS = env_int("FINECURATE_REVIEW_LEASE_SECONDS", 600, minimum=10)
+# A worker beats every FINECURATE_JOB_HEARTBEAT_SECONDS while it runs a job; a running job silent for
+# FINECURATE_JOB_STALL_SECONDS has lost its worker: the page shows it stalled and offers Retry and Cancel.
+FINECURATE_JOB_HEARTBEAT_SECONDS = env_float("FINECURATE_JOB_HEARTBEAT_SECONDS", 15.0, minimum=0.1)
+FINECURATE_JOB_STALL_SECONDS = env_float("FINECURATE_JOB_STALL_SECONDS", 90.0, minimum=1.0)
+if FINECURATE_JOB_STALL_SECONDS <= 2 * FINECURATE_JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("FINECURATE_JOB_STALL_SECONDS must exceed twice FINECURATE_JOB_HEARTBEAT_SECONDS")
 
 # Celery: CELERY_BROKER_URL (redis://...) or a filesystem broker that needs no server.
 _broker_dir = VAR_DIR / "broker"

@@ -1,37 +1,84 @@
-"""The one way a task runs a Job: claim it, run the service, record success or a readable failure."""
+"""The one way a task runs a Job: claim it, beat while it runs, record success or a readable failure.
+
+A thread beats the job's heartbeat every FINECURATE_JOB_HEARTBEAT_SECONDS while the body runs, so a job
+whose worker died shows as stalled (services/jobs.py job_is_stalled) and a redelivered copy of a job that
+still beats is refused by job_claim. A child job's end is added to its parent.
+"""
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from curation.errors import ApplicationError
 from curation.models import Job
-from curation.services.jobs import JobFailed, job_claim, job_fail, job_succeed
+from curation.services.jobs import (
+    JobCancelled,
+    JobFailed,
+    job_child_finished,
+    job_claim,
+    job_fail,
+    job_heartbeat,
+    job_succeed,
+)
 
 __all__ = ["JobFailed", "running_job"]
 
 logger = logging.getLogger(__name__)
 
 
+class _Heartbeat(threading.Thread):
+    def __init__(self, job: Job):
+        super().__init__(name=f"heartbeat-job-{job.pk}", daemon=True)
+        self.job = job
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(settings.FINECURATE_JOB_HEARTBEAT_SECONDS):
+                try:
+                    job_heartbeat(job=self.job)
+                except JobCancelled:
+                    return  # the body sees the cancel at its next job_progress
+                except Exception:  # a lost database connection must not kill the job; the next beat retries
+                    logger.warning("heartbeat of job %s failed", self.job.pk, exc_info=True)
+                    close_old_connections()
+        finally:
+            connection.close()
+
+
 @contextmanager
 def running_job(job_id: int) -> Iterator[Job | None]:
-    """Yields the claimed Job, or None when it already finished (a redelivered message).
+    """Yields the claimed Job, or None when it finished or another worker runs it (a redelivered message).
 
-    The body may set job.result; it is stored on success. JobFailed and any other exception fail the job
-    with a message; other exceptions are re-raised after being recorded, so Celery logs them too.
+    The body may set job.result; it is stored on success. An ApplicationError (JobFailed among them) fails
+    the job with its message; JobCancelled leaves the job cancelled; other exceptions are recorded and
+    re-raised, so Celery logs them too.
     """
     job = job_claim(job_id=job_id)
     if job is None:
-        logger.info("job %s already finished; nothing to do", job_id)
+        logger.info("job %s finished or is running elsewhere; nothing to do", job_id)
         yield None
         return
+    beat = _Heartbeat(job)
+    beat.start()
     try:
         yield job
-    except JobFailed as exc:
+    except JobCancelled:
+        logger.info("job %s was cancelled; stopped", job_id)
+    except ApplicationError as exc:
         job_fail(job=job, message=str(exc))
-        return
     except Exception as exc:
         logger.exception("job %s failed", job_id)
         job_fail(job=job, message=f"{type(exc).__name__}: {exc}")
         raise
-    job.refresh_from_db(fields=["state"])
-    if job.state == Job.State.RUNNING:
+    else:
         job_succeed(job=job, result=job.result)
+    finally:
+        beat.stopped.set()
+        beat.join(timeout=5)
+        job.refresh_from_db()
+        if job.parent_id is not None and job.is_finished:
+            job_child_finished(child=job)

@@ -123,6 +123,7 @@ def record_batches(
     fields = ("source_id", "turns", *sorted({f for p in providers for f in p.sample_fields}))
     for rows in sample_batches(samples, fields=fields, batch_size=batch_size):
         images = _images_of([row["pk"] for row in rows], media_root)
+        provided = [provider.batch_values(rows) for provider in providers]
         batch = []
         for row in rows:
             try:
@@ -130,8 +131,8 @@ def record_batches(
             except ExportDataError as exc:
                 raise ExportDataError(f"sample {row['pk']}: {exc}") from None
             columns: dict[str, Any] = {}
-            for provider in providers:
-                columns.update(provider.values(row))
+            for values in provided:
+                columns.update(values[row["pk"]])
             batch.append(
                 ExportRecord(
                     sample_id=row["pk"],

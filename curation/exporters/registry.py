@@ -138,7 +138,13 @@ class Column:
 
 
 class ColumnProvider:
-    """Adds per-sample fields to every format. Subclasses set the attributes and implement values()."""
+    """Adds per-sample fields to every format.
+
+    Subclasses set the attributes and implement values() (one sample's fields from its Sample row) or,
+    for one-to-many data kept in other tables (ratings per turn per axis, hard negatives per positive,
+    actions per turn), batch_values(), which gets a whole batch of sample rows and reads the other table
+    once for their ids.
+    """
 
     name: ClassVar[str]
     label: ClassVar[str]
@@ -151,6 +157,10 @@ class ColumnProvider:
 
     def values(self, sample: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
+
+    def batch_values(self, samples: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        """Each sample's fields by sample id ("pk" of each row); every sample of the batch must be present."""
+        return {sample["pk"]: self.values(sample) for sample in samples}
 
     def summary(self, samples: QuerySet[Sample]) -> dict[str, Any] | None:
         """Results of the check behind these columns, for the manifest and card; may name 'engines'."""

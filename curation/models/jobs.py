@@ -46,12 +46,17 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # A long job fans out into children (one per batch); their progress adds up on the parent's bar.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    # Written by the worker while it runs the job; a running job whose heartbeat is stale has lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["target_type", "target_id", "-created_at"], name="job_target_recent"),
             models.Index(fields=["created_at"], condition=models.Q(state__in=["queued", "running"]), name="job_unfinished"),
+            models.Index(fields=["parent", "state"], condition=models.Q(parent__isnull=False), name="job_children"),
         ]
 
     def __str__(self) -> str:

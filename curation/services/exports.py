@@ -10,17 +10,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from curation.exporters.records import ExportDataError
 from curation.exporters.registry import ExportConfigError, columns_clean, filters_clean, format_get
 from curation.exporters.runner import export_root, export_write
 from curation.models import Export, ExportFile, Job, Subset
 from curation.services.actors import actor_user
 from curation.services.jobs import job_create, job_enqueue, job_progress
-
-# The task is named, not imported: workers import the services, not the other way round.
-EXPORT_TASK = "workers.tasks.exports.export_build"
-EXPORT_QUEUE = "io"
 
 
 class ExportFailed(Exception):
@@ -65,7 +60,7 @@ def export_create(
         export.job = job
         export.save(update_fields=["job"])
         if enqueue:
-            job_enqueue(job=job, task=celery_app.signature(EXPORT_TASK), queue=EXPORT_QUEUE)
+            job_enqueue(job=job)
     return export
 
 

@@ -21,7 +21,14 @@ from curation.ingest.records import RecordPreparer, RowRejected
 from curation.ingest.writer import RowWriter
 from curation.models import Job, Mapping, Source, SourceRow
 from curation.selectors import job_latest_for, source_image_count
-from curation.services.jobs import JobFailed, RowError, job_progress, job_reject_rows, job_reset_errors
+from curation.services.jobs import (
+    JobCancelled,
+    JobFailed,
+    RowError,
+    job_progress,
+    job_reject_rows,
+    job_reset_errors,
+)
 from curation.services.mapping import mapping_suggest_start
 from curation.services.paths import PathNotAllowed, path_check_allowed
 
@@ -94,7 +101,10 @@ def _start(source: Source, job: Job) -> _Run:
         total = reader.count()
     except SourceUnreadable as exc:
         raise JobFailed(str(exc)) from exc
-    job_progress(job=job, done=0, total=total)
+    try:
+        job_progress(job=job, done=0, total=total)
+    except JobCancelled:
+        pass  # the first flush sees it again and stops the run there
     # Rows of an earlier ingest (or an interrupted attempt) are upserted and pruned rather than COPYed anew.
     replace = SourceRow.objects.filter(source=source).exists()
     logger.info("ingesting %s from %s as %s (%s records expected)", source.name, path, reader.format, total)
@@ -161,7 +171,10 @@ def _flush(run: _Run) -> None:
     with transaction.atomic():
         job_reject_rows(job=run.job, errors=run.errors)
         total = max(run.total, run.read) if run.total is not None else None
-        job_progress(job=run.job, done=run.read, total=total)
+        try:
+            job_progress(job=run.job, done=run.read, total=total)
+        except JobCancelled:
+            run.cancelled = True
         counts: dict[str, Any] = {"row_count": run.written, "rejected_count": run.rejected}
         if not run.layout and run.sample:
             run.layout = layout_detect(run.sample, format=run.reader.format)
@@ -169,7 +182,6 @@ def _flush(run: _Run) -> None:
         Source.objects.filter(pk=run.source.pk).update(**counts)
     run.errors = []
     run.last_flush = time.monotonic()
-    run.cancelled = Job.objects.filter(pk=run.job.pk, state=Job.State.CANCELLED).exists()
     logger.info("%s: %d records read, %d rows written, %d rejected", run.source.name, run.read, run.written, run.rejected)
 
 

@@ -16,7 +16,6 @@ from curation.services.decisions import decision_record
 from curation.services.jobs import job_create, job_enqueue
 from curation.services.mapping_build import mapping_apply, mapping_next_version, mapping_suggest
 from curation.services.mapping_preview import PreviewRow, mapping_preview, mapping_preview_pick
-from workers.tasks.mapping import apply_mapping, suggest_mapping
 
 __all__ = [
     "MappingStateError",
@@ -45,7 +44,7 @@ def mapping_suggest_start(*, source: Source, by: Actor, engine: str = "auto") ->
                                 "suggest a mapping once it is ingested")
     with transaction.atomic():
         job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=source, params={"engine": engine}, created_by=actor_user(by), total=1)
-        job_enqueue(job=job, task=suggest_mapping)
+        job_enqueue(job=job)
     return job
 
 
@@ -110,7 +109,7 @@ def mapping_apply_start(*, mapping: Mapping, by: Actor) -> Job:
     with transaction.atomic():
         job = job_create(kind=Job.Kind.APPLY_MAPPING, target=mapping, params={"version": mapping.version},
                          created_by=actor_user(by), total=mapping.source.row_count or None)
-        job_enqueue(job=job, task=apply_mapping)
+        job_enqueue(job=job)
     return job
 
 

@@ -16,14 +16,12 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from curation.models import Decision, Job, ReviewItem, ReviewQueue, Subset
 from curation.review.kinds import UnknownKind, kind_get
 from curation.services.decisions import decision_build
 from curation.services.jobs import job_create, job_enqueue, job_progress
 from curation.services.review import ReviewError
 
-BULK_TASK = "workers.tasks.review.review_bulk_decide"
 BULK_BATCH_SIZE = 1_000
 UNDECIDED_STATES = (ReviewItem.State.QUEUED, ReviewItem.State.CLAIMED)
 # A plain JSON key: no "__", which the ORM would read as a lookup (attributes__x__contains).
@@ -177,7 +175,7 @@ def review_bulk_start(
         created_by=by,
         total=count,
     )
-    return job_enqueue(job=job, task=celery_app.signature(BULK_TASK))
+    return job_enqueue(job=job)
 
 
 def review_bulk_run(*, job: Job) -> dict[str, int]:

@@ -3,7 +3,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from config.celery import app as celery_app
 from curation.models import Job, ReviewQueue, Subset
 from curation.review.kinds import kind_get
 from curation.services.jobs import job_create, job_enqueue, job_progress
@@ -17,7 +16,6 @@ from curation.services.review import (
     unit_hash,
 )
 
-FILL_TASK = "workers.tasks.review.review_queue_fill"
 # Targets are read by primary key in pages of this many (keyset pagination, no OFFSET).
 FILL_SCAN_SIZE = 5 * ENQUEUE_BATCH_SIZE
 
@@ -96,4 +94,4 @@ def review_fill_start(
         created_by=by,
         total=subset.sample_count or None,
     )
-    return job_enqueue(job=job, task=celery_app.signature(FILL_TASK))
+    return job_enqueue(job=job)

@@ -14,7 +14,6 @@ from curation.models import Job, Source
 from curation.selectors import source_unfinished_ingest
 from curation.services.jobs import job_create, job_enqueue
 from curation.services.paths import PathNotAllowed, allowed_roots, path_check_allowed
-from workers.tasks.ingest import ingest_source
 
 
 def _existing_path_resolve(value: str, *, field: str) -> Path:
@@ -145,5 +144,5 @@ def source_ingest_start(*, source: Source, by: AbstractBaseUser | AnonymousUser 
     with transaction.atomic():
         job, created = source_ingest_prepare(source=source, by=by)
         if created:
-            job_enqueue(job=job, task=ingest_source)
+            job_enqueue(job=job)
     return job

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from config.celery import app as celery_app
 from curation.models import Job, Source, SourceRow
 from curation.selectors import SOURCE_ROWS_PAGE_SIZE
 from curation.services.images import image_store
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
     # Pages only enqueue; the worker's side is tested with a real worker elsewhere.
-    monkeypatch.setattr("workers.tasks.ingest.ingest_source.apply_async", lambda *a, **kw: None)
+    monkeypatch.setattr(celery_app, "send_task", lambda *a, **kw: None)
 
 
 @pytest.fixture

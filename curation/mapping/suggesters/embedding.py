@@ -8,10 +8,10 @@ import re
 
 import numpy as np
 
+from curation.engines.text_embedding import ENGINE_NAME, TextEmbeddingUnavailable, embed_texts
 from curation.mapping.suggesters.base import SourceProfile, Suggestion, SuggestionFailed
 from curation.mapping.suggesters.build import Match, build_suggestion
 from curation.mapping.suggesters.structure import ColumnFacts
-from workers.engines.text_embedding import ENGINE_NAME, TextEmbeddingUnavailable, embed_texts
 
 ROLE_PHRASES: dict[str, list[str]] = {
     "conversation": ["conversation messages", "dialogue turns"],

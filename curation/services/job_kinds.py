@@ -1,0 +1,53 @@
+"""The registry of job kinds: the one list of long steps, each with its label, its task and its queue.
+
+A capability adds one line here when it lands. Services enqueue a job by its kind (services/jobs.py
+looks the task up by name), so the domain never imports the worker layer.
+"""
+from dataclasses import dataclass
+
+from curation.errors import ApplicationError
+
+
+class UnknownJobKind(ApplicationError):
+    code = "unknown_job_kind"
+    status = 500
+
+
+@dataclass(frozen=True)
+class JobKind:
+    key: str
+    label: str
+    task: str  # the Celery task's registered name (workers/tasks/...)
+    queue: str  # io, cpu or gpu (config/settings.py CELERY_TASK_QUEUES)
+
+
+JOB_KINDS: dict[str, JobKind] = {}
+
+
+def register_job_kind(kind: JobKind) -> JobKind:
+    if kind.key in JOB_KINDS and JOB_KINDS[kind.key] != kind:
+        raise ValueError(f"job kind {kind.key!r} is registered twice")
+    JOB_KINDS[kind.key] = kind
+    return kind
+
+
+def job_kind_get(key: str) -> JobKind:
+    try:
+        return JOB_KINDS[key]
+    except KeyError:
+        raise UnknownJobKind(f"no job kind {key!r} is registered") from None
+
+
+def job_kind_label(key: str) -> str:
+    kind = JOB_KINDS.get(key)
+    return kind.label if kind else key
+
+
+INGEST = register_job_kind(JobKind("ingest", "Ingest source", "workers.tasks.ingest.ingest_source", "io"))
+SUGGEST_MAPPING = register_job_kind(
+    JobKind("suggest_mapping", "Suggest mapping", "workers.tasks.mapping.suggest_mapping", "cpu")
+)
+APPLY_MAPPING = register_job_kind(JobKind("apply_mapping", "Apply mapping", "workers.tasks.mapping.apply_mapping", "cpu"))
+BULK_DECIDE = register_job_kind(JobKind("bulk_decide", "Bulk decision", "workers.tasks.review.review_bulk_decide", "cpu"))
+QUEUE_FILL = register_job_kind(JobKind("queue_fill", "Fill review queue", "workers.tasks.review.review_queue_fill", "cpu"))
+EXPORT = register_job_kind(JobKind("export", "Export", "workers.tasks.exports.export_build", "io"))
