@@ -57,12 +57,11 @@ def _reset_peak_rss() -> None:
 def _make_source(rows: int):
     import io
 
+    from django.db import connection
     from PIL import Image as PILImage
 
     from curation.ingest.writer import row_json
     from curation.models import Source
-    from django.db import connection
-
     from curation.services.images import image_store
 
     shas = []
@@ -187,7 +186,12 @@ def child_run(rows: int, full: bool) -> None:
 
     from curation.mapping.spec import spec_parse
     from curation.models import Sample
-    from curation.services.mapping import mapping_create_version, mapping_preview, mapping_preview_pick, mapping_suggest
+    from curation.services.mapping import (
+        mapping_create_version,
+        mapping_preview,
+        mapping_preview_pick,
+        mapping_suggest,
+    )
 
     out: dict = {"rows": rows}
     try:

@@ -18,8 +18,8 @@ from curation.models import Image, Job, Mapping, MappingStagedRow, Source, Sourc
 from curation.selectors import source_rows_first, source_rows_random
 from curation.services.images import ImageRejected, image_store, image_store_path
 from curation.services.jobs import RowError, job_progress, job_reject_rows, job_reset_errors
-from curation.services.paths import PathNotAllowed, path_resolve_relative
 from curation.services.mapping_rows import SourceRowReader, StagedRow, staged_rows_write
+from curation.services.paths import PathNotAllowed, path_resolve_relative
 from curation.services.samples import SubsetFrozen, samples_swap_in
 
 # Rows read, mapped and staged at a time (the memory of apply is bounded by one batch).
