@@ -1,6 +1,7 @@
 """Samples: the swap that makes a mapping version's built rows the live samples of its subset."""
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, models
 from django.db.models import Q
@@ -70,8 +71,9 @@ def _swap_in_sql(*, mapping: Mapping, subset: Subset) -> int:
     """The swap as three set-based statements, so the rows never travel through Python:
     upsert the samples from the stage, drop their old image links, insert the new ones in order."""
     sample, link, staged = Sample._meta.db_table, SampleImage._meta.db_table, MappingStagedRow._meta.db_table
-    reset_columns = [Sample._meta.get_field(name).column for name in RESET_ON_REMAP]
-    reset_values = [_sql_value(Sample._meta.get_field(name), value) for name, value in RESET_ON_REMAP.items()]
+    reset_fields = [_concrete_field(name) for name in RESET_ON_REMAP]
+    reset_columns = [str(field.column) for field in reset_fields]
+    reset_values: list[Any] = [_sql_value(field, RESET_ON_REMAP[field.name]) for field in reset_fields]
     insert_columns = ", ".join(["subset_id", "source_id", "row_number", "mapping_id", "turns", "image_count",
                                 *reset_columns, "created_at", "updated_at"])
     placeholders = ", ".join(["%s"] * len(reset_columns))
@@ -102,7 +104,13 @@ def _swap_in_sql(*, mapping: Mapping, subset: Subset) -> int:
     return written
 
 
-def _sql_value(field: models.Field, value: object) -> object:
+def _concrete_field(name: str) -> models.Field:
+    field = Sample._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+def _sql_value(field: models.Field, value: object) -> Any:
     """A RESET_ON_REMAP value as the database takes it (JSON columns get JSON text, or NULL)."""
     if value is None:
         return None

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from curation.models import Export, Subset
+from tests.curation.review.builders import spot_check_pass
 from tests.factories import (
     approved_subset_make,
     image_make,
@@ -45,6 +46,9 @@ def test_subset_approve_command_lists_open_checks_or_approves(curator, reviewer)
         call_command("subset_approve", "To approve", "--by", reviewer.username, stdout=StringIO())
 
     mapping_make(source=source)
+    with pytest.raises(CommandError, match="0 of 1 samples reviewed"):
+        call_command("subset_approve", "To approve", "--by", curator.username, stdout=StringIO())
+    spot_check_pass(subset=subset, reviewer=reviewer)
     call_command("subset_approve", "To approve", "--by", curator.username, stdout=StringIO())
     assert Subset.objects.get(pk=subset.pk).status == Subset.Status.APPROVED
 
