@@ -2,7 +2,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from curation.api import exports, review, sources, subsets
+from curation.api import export_archive, exports, review, sources, subsets
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -11,5 +11,6 @@ urlpatterns = [
     *sources.urlpatterns,
     *subsets.urlpatterns,
     *exports.urlpatterns,
+    *export_archive.urlpatterns,
     *review.urlpatterns,
 ]
