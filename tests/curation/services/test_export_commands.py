@@ -18,16 +18,24 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def test_export_command_inline_writes_files_and_prints_checksums(curator):
+def test_export_command_writes_files_here_and_prints_checksums(curator):
     subset = approved_subset_make(samples=2, name="Cmd subset")
     out = StringIO()
 
-    call_command("export", "Cmd subset", "--format", "webdataset", "--inline", "--by", curator.username,
+    call_command("export", "Cmd subset", "--format", "webdataset", "--by", curator.username,
                  "--filters", '{"decision": {"statuses": ["pending"]}}', stdout=out)
 
     export = Export.objects.get()
     assert export.state == Export.State.SUCCEEDED and export.created_by == curator and export.sample_count == 2
     assert "shards/cmd-subset-000000.tar" in out.getvalue() and list(export.subsets.all()) == [subset]
+
+
+def test_export_command_with_queue_leaves_the_export_to_a_worker(curator):
+    approved_subset_make(samples=1, name="Queued one")
+    out = StringIO()
+    call_command("export", "Queued one", "--queue", "--filters", '{"decision": {"statuses": ["pending"]}}', stdout=out)
+    export = Export.objects.get()
+    assert export.state == Export.State.QUEUED and f"Export {export.pk} queued" in out.getvalue()
 
 
 def test_export_command_refuses_a_draft_subset_with_the_reason():
