@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
+
 from curation.models import Decision, Mapping, ReviewItem, Sample, Source, Subset
 
 # Nested values are compared leaf by leaf down to this depth; deeper ones are compared as JSON.
@@ -82,13 +84,13 @@ def value_diff(before: Any, after: Any) -> list[FieldChange]:
 
 def target_labels(decisions: Iterable[Decision]) -> dict[int, str]:
     """A person's name for each decision's target, looked up in one query per target type."""
-    wanted: dict[type, set[str]] = defaultdict(set)
+    wanted: dict[type[models.Model], set[str]] = defaultdict(set)
     rows = list(decisions)
     for d in rows:
         model = d.target_type.model_class()
         if model is not None:
             wanted[model].add(d.target_id)
-    found: dict[tuple[type, str], str] = {}
+    found: dict[tuple[type[models.Model], str], str] = {}
     for model, ids in wanted.items():
         for pk, label in _labels(model, ids).items():
             found[(model, str(pk))] = label
@@ -100,7 +102,7 @@ def target_labels(decisions: Iterable[Decision]) -> dict[int, str]:
     return labels
 
 
-def _labels(model: type, ids: set[str]) -> dict[Any, str]:
+def _labels(model: type[models.Model], ids: set[str]) -> dict[Any, str]:
     if model is Mapping:
         return {m.pk: f"version {m.version} of {m.source.name}" for m in Mapping.objects.filter(pk__in=ids).select_related("source")}
     if model is Subset:

@@ -116,23 +116,23 @@ class BulkDecideForm(forms.Form):
     confirmed_count = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
 
+class TargetTypeField(forms.ModelChoiceField):
+    """Content types named as a person would ("mapping", "subset"), not "curation | mapping"."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=150, label="Who (username)")
     verdict = forms.ChoiceField(
         required=False, choices=lambda: [("", "any"), *((v, v) for v in Decision.objects.order_by("verdict").values_list("verdict", flat=True).distinct())]
     )
     kind = forms.ChoiceField(required=False, choices=lambda: [("", "any"), *ReviewQueue.Kind.choices])
-    target_type = forms.ModelChoiceField(
+    target_type = TargetTypeField(
         required=False, queryset=ContentType.objects.filter(app_label="curation").order_by("model"), empty_label="any",
         label="What it is about",
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Named as a person would ("mapping", "subset"), not "curation | mapping".
-        field = self.fields["target_type"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.label_from_instance = lambda ct: str(ct.name)
     target_id = forms.CharField(required=False, max_length=64, label="Target id")
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
