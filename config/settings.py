@@ -214,7 +214,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FineCurate API",
-    "DESCRIPTION": "List approved subsets, page through samples, create, poll and download exports.",
+    "DESCRIPTION": (
+        "List approved subsets, page through samples, create, poll and download exports. "
+        "Authenticate with `Authorization: Token ...` ([get your token](/token/)). [Back to FineCurate](/)"
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

@@ -73,3 +73,14 @@ def test_a_user_in_no_role_is_told_to_ask_an_admin(nobody_client):
 def test_the_api_keeps_its_error_shape(curator_client):
     response = curator_client.get("/api/no-such-endpoint/")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_api_docs_link_back_to_the_app(small_page, live_server, curator):
+    _login(small_page, live_server, curator)
+    small_page.goto(f"{live_server.url}/api/docs/")
+    back = small_page.locator("a", has_text="Back to FineCurate")
+    back.wait_for()
+    assert back.get_attribute("href") == "/"
+    assert small_page.locator("a", has_text="get your token").get_attribute("href") == "/token/"
