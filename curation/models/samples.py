@@ -122,7 +122,7 @@ class Benchmark(models.Model):
     name = models.CharField(max_length=200, unique=True)
     split = models.CharField(max_length=50, default="test")
     origin = models.CharField(max_length=500, blank=True)
-    license = models.CharField(max_length=200, blank=True)
+    license = models.CharField("licence", max_length=200, blank=True)
     citation = models.TextField(blank=True)
     description = models.TextField(blank=True)
     image_count = models.PositiveBigIntegerField(default=0)
