@@ -244,6 +244,8 @@ class _Reader:
                 args.append(value)
             if self.peek() == ",":
                 self.pos += 1
+            elif not self.peek():
+                raise self.fail(f"the call {name}( is not closed")
             elif self.peek() != ")":
                 raise self.fail("expected ',' or ')'")
         self.pos += 1

@@ -53,6 +53,8 @@ PARAM_ALIASES: dict[str, tuple[str, ...]] = {
     "app_name": ("app_name", "app", "name", "package", "application"),
     "answer": ("answer", "text", "content", "response", "status", "message"),
 }
+# The share of coordinates within [0, 1] from which a signature reads as relative.
+RELATIVE_SHARE = 0.75
 # Keyword names that hold a whole point ([x, y] or [[x, y]]) for x and y.
 POINT_KEYS = ("coordinate", "coords", "coord", "point", "position", "pos", "location", "touch_point", "start_box",
               "box", "bbox", "center")
@@ -191,12 +193,17 @@ def _convention(observation: Observation, rule: Rule, spec: ActionSpec) -> tuple
             for v in _coordinate_values(rule, spec, ex)]
     if not seen:
         return "relative", "no coordinates"
-    if all(0 <= value <= 1 for (_, value), _ in seen):
-        return "relative", "every coordinate seen is within [0, 1]"
-    if all(size is not None and 0 <= value <= (size[0] if axis == "x" else size[1]) for (axis, value), size in seen):
-        return "pixels", "every coordinate seen is within its image's size"
-    if all(0 <= value <= 1000 for (_, value), _ in seen):
-        return "thousand", "coordinates exceed their image but stay within [0, 1000]"
+    unit = sum(1 for (_, value), _ in seen if 0 <= value <= 1) / len(seen)
+    # Pixel coordinates are almost never all below 1: mostly-[0, 1] values are relative, outliers fail validation.
+    if unit >= RELATIVE_SHARE:
+        return "relative", f"{unit:.0%} of the coordinates seen are within [0, 1]"
+    in_image = sum(1 for (axis, value), size in seen
+                   if size is not None and 0 <= value <= (size[0] if axis == "x" else size[1])) / len(seen)
+    in_thousand = sum(1 for (_, value), _ in seen if 0 <= value <= 1000) / len(seen)
+    if in_image >= in_thousand and in_image > 0:
+        return "pixels", f"{in_image:.0%} of the coordinates seen are within their image's size"
+    if in_thousand > 0:
+        return "thousand", f"{in_thousand:.0%} of the coordinates seen are within [0, 1000], fewer within the image"
     return "pixels", "coordinates exceed both the image and 1000: check the convention"
 
 

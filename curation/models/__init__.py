@@ -1,4 +1,12 @@
 """Models of the curation domain, one module per concern; import them from here."""
+from curation.models.actions import (
+    ActionDefinition,
+    ActionMapping,
+    ActionParameter,
+    ActionSchema,
+    SampleAction,
+    SampleActionTurn,
+)
 from curation.models.exports import Export, ExportFile
 from curation.models.jobs import Job, JobError
 from curation.models.mapping import Mapping, MappingStagedRow
@@ -7,6 +15,12 @@ from curation.models.samples import Benchmark, BenchmarkImage, Sample, SampleIma
 from curation.models.sources import Image, Source, SourceRow
 
 __all__ = [
+    "ActionDefinition",
+    "ActionMapping",
+    "ActionParameter",
+    "ActionSchema",
+    "SampleAction",
+    "SampleActionTurn",
     "Benchmark",
     "BenchmarkImage",
     "Decision",
