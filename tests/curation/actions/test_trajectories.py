@@ -5,7 +5,14 @@ from curation.actions.convert import action_convert
 from curation.actions.parser import parse_actions
 from curation.actions.schema import unified_schema_spec
 from curation.actions.suggest import Observation, rules_suggest
-from tests.curation.actions.trajectories import AGUVIS, ANDROIDCONTROL, POINT_TAGS, PYAUTOGUI, TRAJECTORIES, Trajectory
+from tests.curation.actions.trajectories import (
+    AGUVIS,
+    ANDROIDCONTROL,
+    POINT_TAGS,
+    PYAUTOGUI,
+    TRAJECTORIES,
+    Trajectory,
+)
 
 
 def _convert(trajectory: Trajectory) -> list[tuple[str, str, str]]:

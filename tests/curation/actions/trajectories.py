@@ -23,7 +23,7 @@ class Trajectory:
         return sum(1 for _, state in self.expected if state == "valid") / len(self.expected)
 
 
-V, I, U = "valid", "invalid", "unmapped"
+V, X, U = "valid", "invalid", "unmapped"
 
 PYAUTOGUI = Trajectory(
     name="desktop pyautogui code",
@@ -38,8 +38,8 @@ PYAUTOGUI = Trajectory(
          (('press(keys=["ctrl", "s"])', V), ("click(x=0.75, y=0.75)", V))),
         ("pyautogui.scroll(-5)", (('scroll(direction="down", amount=5.0)', V),)),
         ("pyautogui.rightClick(x=192, y=108)", (("right_click(x=0.1, y=0.1)", V),)),
-        ("pyautogui.moveTo(2400, 100)", (("move_mouse(x=1.25, y=0.0926)", I),)),
-        ("pyautogui.dragTo(100, 200)", (("drag(from_coord=[0.0521, 0.1852])", I),)),
+        ("pyautogui.moveTo(2400, 100)", (("move_mouse(x=1.25, y=0.0926)", X),)),
+        ("pyautogui.dragTo(100, 200)", (("drag(from_coord=[0.0521, 0.1852])", X),)),
     ),
 )
 
@@ -56,7 +56,7 @@ ANDROIDCONTROL = Trajectory(
         ('{"action_type": "input_text", "text": "7:30, weekdays"}', (('type(text="7:30, weekdays")', V),)),
         ('{"action_type": "wait"}', (("wait(seconds=1.0)", V),)),
         ('{"action_type": "navigate_back"}', (("navigate_back()", V),)),
-        ('{"action_type": "click", "x": 1300, "y": 100}', (("click(x=1.2037, y=0.0417)", I),)),
+        ('{"action_type": "click", "x": 1300, "y": 100}', (("click(x=1.2037, y=0.0417)", X),)),
         ('{"action_type": "navigate_home"}', (("navigate_home()", V),)),
     ),
 )
@@ -76,7 +76,7 @@ AGUVIS = Trajectory(
         ("tap(0.41, 0.22)", (("click(x=0.41, y=0.22)", V),)),
         ("mobile.back()\nmobile.home()", (("navigate_back()", V), ("navigate_home()", V))),
         ("mobile.wait(seconds=2)", (("wait(seconds=2.0)", V),)),
-        ("mobile.long_press(x=1.3, y=0.6)", (("long_press(x=1.3, y=0.6)", I),)),
+        ("mobile.long_press(x=1.3, y=0.6)", (("long_press(x=1.3, y=0.6)", X),)),
         ('mobile.terminate(status="success")', (('final_answer(answer="success")', V),)),
     ),
 )
@@ -96,7 +96,7 @@ POINT_TAGS = Trajectory(
         ("PRESS_BACK", (("navigate_back()", V),)),
         ("PRESS_HOME", (("navigate_home()", V),)),
         ("ZOOM <point>[[10,20]]</point>", (("ZOOM <point>[[10,20]]</point>", U),)),
-        ("COMPLETE", (("final_answer()", I),)),
+        ("COMPLETE", (("final_answer()", X),)),
     ),
 )
 
