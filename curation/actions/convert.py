@@ -75,9 +75,14 @@ _MISSING = object()
 
 
 def _split_top(text: str) -> list[str]:
-    parts, depth, start = [], 0, 0
+    """Split on commas outside brackets and quotes."""
+    parts, depth, start, quote = [], 0, 0, ""
     for i, ch in enumerate(text):
-        if ch in "[(":
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[(":
             depth += 1
         elif ch in "])":
             depth -= 1
@@ -86,6 +91,21 @@ def _split_top(text: str) -> list[str]:
             start = i + 1
     parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
+
+
+def rule_params_parse(text: str) -> dict[str, str]:
+    """`x=$0[0], y=$0[1], direction='up'` (as typed on the page) -> {"x": "$0[0]", ...}; RuleError when malformed."""
+    params: dict[str, str] = {}
+    for part in _split_top(text or ""):
+        name, eq, ref = part.partition("=")
+        if not eq or not name.strip().isidentifier() or not ref.strip():
+            raise RuleError(f"{part!r}: write parameter=reference, e.g. x=$0[0]")
+        params[name.strip()] = ref.strip()
+    return params
+
+
+def rule_params_format(params: dict[str, str]) -> str:
+    return ", ".join(f"{name}={ref}" for name, ref in params.items())
 
 
 def _ref_check(ref: str) -> None:
