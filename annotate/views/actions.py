@@ -26,6 +26,7 @@ from curation.services.actions import (
     action_mapping_create_version,
     action_mapping_reject,
     action_mapping_suggest_start,
+    action_schema_active,
     action_schema_create_version,
     action_schema_spec,
     subset_action_stats,
@@ -45,6 +46,7 @@ def _schema_context(schema: ActionSchema) -> dict[str, Any]:
 @permission_required(VIEW, raise_exception=True)
 @require_GET
 def action_schema_list(request: AppRequest) -> HttpResponse:
+    action_schema_active()  # the unified space is always there, seeded again if every version was deleted
     schemas = ActionSchema.objects.filter(status=ActionSchema.Status.ACTIVE).order_by("name")
     sources = (Source.objects.filter(Q(samples__subset__category=Subset.Category.GUI) | Q(action_mappings__isnull=False))
                .distinct().order_by("name"))

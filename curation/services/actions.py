@@ -18,7 +18,13 @@ from django.utils import timezone
 
 from curation.actions.convert import Rule, RuleError, action_convert, rule_from_dict
 from curation.actions.parser import ParsedAction, parse_actions
-from curation.actions.schema import UNIFIED_SCHEMA_NAME, ParamSpec, SchemaSpec, schema_spec_from_dict
+from curation.actions.schema import (
+    UNIFIED_SCHEMA_NAME,
+    ParamSpec,
+    SchemaSpec,
+    schema_spec_from_dict,
+    unified_schema_spec,
+)
 from curation.actions.suggest import RULES_ENGINE, RULES_VERSION, Observation, rules_suggest
 from curation.engines.chat import LLMError, chat, llm_config
 from curation.errors import ApplicationError
@@ -59,9 +65,25 @@ class ActionMappingError(ApplicationError):
 
 
 def action_schema_active(*, name: str = UNIFIED_SCHEMA_NAME) -> ActionSchema:
+    """The active version of a schema; the unified space is seeded again (as version 1) when no version of it exists."""
     schema = ActionSchema.objects.filter(name=name, status=ActionSchema.Status.ACTIVE).first()
+    if schema is None and name == UNIFIED_SCHEMA_NAME and not ActionSchema.objects.filter(name=name).exists():
+        schema = action_schema_seed_unified()
     if schema is None:
-        raise ActionMappingError(f"no active action schema {name!r} (run migrate: it seeds 'unified')", status=404)
+        raise ActionMappingError(f"no active action schema {name!r}", status=404)
+    return schema
+
+
+def action_schema_seed_unified() -> ActionSchema:
+    """The unified desktop + mobile space as version 1 (migration 0006 seeds the same from a frozen copy)."""
+    with transaction.atomic():
+        schema, created = ActionSchema.objects.get_or_create(
+            name=UNIFIED_SCHEMA_NAME, version=1,
+            defaults={"status": ActionSchema.Status.ACTIVE, "note": "seeded",
+                      "description": "One action space for desktop and mobile GUI agents; coordinates are shares of the image in [0, 1]."},
+        )
+        if created:
+            _schema_rows(schema, unified_schema_spec())
     return schema
 
 
