@@ -149,6 +149,7 @@ def _ref_path(ref: str) -> tuple[str, list[int]]:
 def ref_resolve(ref: str, action: ParsedAction) -> Any:
     """The value a reference points at in the parsed action, or _MISSING."""
     ref = ref.strip()
+    value: Any
     if ref.startswith("="):
         return parse_value(ref[1:])
     if ref.startswith("abs:"):
@@ -164,7 +165,7 @@ def ref_resolve(ref: str, action: ParsedAction) -> Any:
         return _MISSING if any(i is _MISSING for i in items) else items
     head, indices = _ref_path(ref)
     if head == "$*":
-        value: Any = list(action.args)
+        value = list(action.args)
     elif head.startswith("$"):
         index = int(head[1:])
         value = action.args[index] if index < len(action.args) else _MISSING

@@ -27,6 +27,7 @@ class Command(BaseCommand):
         source = source_lookup(str(options["source"]))
         mappings = ActionMapping.objects.filter(source=source)
         version = options["version"]
+        assert version is None or isinstance(version, int)
         if version is not None:
             mapping = mappings.filter(version=version).first()
         elif options["accept"]:
