@@ -9,6 +9,7 @@ pixels; within [0, 1000] -> thousand. Where a rule cannot be found the signature
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +83,8 @@ class Suggestion:
     rule: Rule
     confidence: float
     reason: str
+    # The share of the coordinates seen that fit the chosen convention (0 without coordinates).
+    convention_share: float = 0.0
 
 
 def _is_number(v: Any) -> bool:
@@ -188,23 +191,23 @@ def _coordinate_values(rule: Rule, spec: ActionSpec, example: ParsedAction) -> l
     return values
 
 
-def _convention(observation: Observation, rule: Rule, spec: ActionSpec) -> tuple[str, str]:
+def _convention(observation: Observation, rule: Rule, spec: ActionSpec) -> tuple[str, str, float]:
     seen = [(v, size) for ex, size in zip(observation.examples, observation.image_sizes, strict=False)
             for v in _coordinate_values(rule, spec, ex)]
     if not seen:
-        return "relative", "no coordinates"
+        return "relative", "no coordinates", 0.0
     unit = sum(1 for (_, value), _ in seen if 0 <= value <= 1) / len(seen)
     # Pixel coordinates are almost never all below 1: mostly-[0, 1] values are relative, outliers fail validation.
     if unit >= RELATIVE_SHARE:
-        return "relative", f"{unit:.0%} of the coordinates seen are within [0, 1]"
+        return "relative", f"{unit:.0%} of the coordinates seen are within [0, 1]", unit
     in_image = sum(1 for (axis, value), size in seen
                    if size is not None and 0 <= value <= (size[0] if axis == "x" else size[1])) / len(seen)
     in_thousand = sum(1 for (_, value), _ in seen if 0 <= value <= 1000) / len(seen)
     if in_image >= in_thousand and in_image > 0:
-        return "pixels", f"{in_image:.0%} of the coordinates seen are within their image's size"
+        return "pixels", f"{in_image:.0%} of the coordinates seen are within their image's size", in_image
     if in_thousand > 0:
-        return "thousand", f"{in_thousand:.0%} of the coordinates seen are within [0, 1000], fewer within the image"
-    return "pixels", "coordinates exceed both the image and 1000: check the convention"
+        return "thousand", f"{in_thousand:.0%} of the coordinates seen are within [0, 1000], fewer within the image", in_thousand
+    return "pixels", "coordinates exceed both the image and 1000: check the convention", 0.0
 
 
 def rules_suggest(observation: Observation, *, schema: SchemaSpec) -> Suggestion:
@@ -219,7 +222,7 @@ def rules_suggest(observation: Observation, *, schema: SchemaSpec) -> Suggestion
     refs, notes = _params_for(spec, example, example.name)
     missing = [p.name for p in spec.params if p.required and p.name not in refs]
     rule = Rule(target=target, params=refs)
-    convention, why = _convention(observation, rule, spec)
+    convention, why, share = _convention(observation, rule, spec)
     rule = Rule(target=target, params=refs, coords=convention)
     renamed = "same name" if name_key(example.name) == target else f"{example.name} -> {target}"
     reason = "; ".join([renamed, f"coordinates {convention} ({why})" if any(
@@ -227,4 +230,32 @@ def rules_suggest(observation: Observation, *, schema: SchemaSpec) -> Suggestion
     if missing:
         reason += f"; no source for required {', '.join(missing)}"
     confidence = 0.9 if not missing and name_key(example.name) == target else (0.7 if not missing else 0.3)
-    return Suggestion(rule, confidence, reason)
+    return Suggestion(rule, confidence, reason, share)
+
+
+def _family(observation: Observation) -> str:
+    example = observation.examples[0] if observation.examples else None
+    return f"{observation.syntax}:{example.module if example else ''}"
+
+
+def rules_suggest_all(observations: dict[str, Observation], *, schema: SchemaSpec) -> dict[str, Suggestion]:
+    """A rule per signature; a signature whose coordinates fit no convention fully takes the one most other
+    signature of its family (same syntax and module prefix) agrees on, as a source mostly keeps one convention."""
+    suggestions = {sig: rules_suggest(obs, schema=schema) for sig, obs in observations.items()}
+    agreed: dict[str, Counter[str]] = {}
+    for sig, suggestion in suggestions.items():
+        if suggestion.convention_share == 1.0:
+            agreed.setdefault(_family(observations[sig]), Counter())[suggestion.rule.coords] += 1
+    for sig, suggestion in suggestions.items():
+        if not 0 < suggestion.convention_share < 1.0:
+            continue
+        votes = agreed.get(_family(observations[sig]), Counter())
+        if not votes:
+            continue
+        convention, n = votes.most_common(1)[0]
+        if n * 2 > sum(votes.values()) and convention != suggestion.rule.coords:
+            rule = Rule(target=suggestion.rule.target, params=suggestion.rule.params, coords=convention)
+            reason = (f"{suggestion.reason}; coordinates {convention} like most other "
+                      f"{_family(observations[sig])} actions of the source")
+            suggestions[sig] = Suggestion(rule, suggestion.confidence, reason, suggestion.convention_share)
+    return suggestions

@@ -25,7 +25,7 @@ from curation.actions.schema import (
     schema_spec_from_dict,
     unified_schema_spec,
 )
-from curation.actions.suggest import RULES_ENGINE, RULES_VERSION, Observation, rules_suggest
+from curation.actions.suggest import RULES_ENGINE, RULES_VERSION, Observation, rules_suggest_all
 from curation.engines.chat import LLMError, chat, llm_config
 from curation.errors import ApplicationError
 from curation.models import (
@@ -268,12 +268,9 @@ def action_mapping_suggest(*, source: Source, engine: str = "auto", job: Job | N
             engines.add(f"{config.name}@{config.version}")
     elif engine == "llm":
         raise ActionMappingError("no LLM endpoint is configured (set FINECURATE_LLM_BASE_URL)", status=400)
-    for signature, observation in observations.items():
-        if signature in proposed:
-            rule, reason = proposed[signature]
-        else:
-            suggestion = rules_suggest(observation, schema=spec)
-            rule, reason = suggestion.rule, suggestion.reason
+    by_rules = rules_suggest_all(observations, schema=spec)
+    for signature in observations:
+        rule, reason = proposed[signature] if signature in proposed else (by_rules[signature].rule, by_rules[signature].reason)
         rules[signature] = rule.to_dict()
         reasons[signature] = reason
     with transaction.atomic():

@@ -4,7 +4,7 @@ import pytest
 from curation.actions.convert import action_convert
 from curation.actions.parser import parse_actions
 from curation.actions.schema import unified_schema_spec
-from curation.actions.suggest import Observation, rules_suggest
+from curation.actions.suggest import Observation, rules_suggest_all
 from tests.curation.actions.trajectories import (
     AGUVIS,
     ANDROIDCONTROL,
@@ -25,7 +25,7 @@ def _convert(trajectory: Trajectory) -> list[tuple[str, str, str]]:
             obs.count += 1
             obs.examples.append(action)
             obs.image_sizes.append(trajectory.image_size)
-    rules = {sig: rules_suggest(obs, schema=schema).rule for sig, obs in observations.items()}
+    rules = {sig: s.rule for sig, s in rules_suggest_all(observations, schema=schema).items()}
     out = []
     for actions in parsed_steps:
         for action in actions:
