@@ -2,7 +2,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from curation.api import export_archive, exports, review, sources, subsets
+from curation.api import actions, export_archive, exports, review, sources, subsets
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -13,4 +13,5 @@ urlpatterns = [
     *exports.urlpatterns,
     *export_archive.urlpatterns,
     *review.urlpatterns,
+    *actions.urlpatterns,
 ]

@@ -1,4 +1,12 @@
 """Models of the curation domain, one module per concern; import them from here."""
+from curation.models.actions import (
+    ActionDefinition,
+    ActionMapping,
+    ActionParameter,
+    ActionSchema,
+    SampleAction,
+    SampleActionTurn,
+)
 from curation.models.approval import ApprovalPolicy
 from curation.models.exports import Export, ExportFile
 from curation.models.jobs import Job, JobError
@@ -9,6 +17,12 @@ from curation.models.sources import Image, Source, SourceRow
 
 __all__ = [
     "ApprovalPolicy",
+    "ActionDefinition",
+    "ActionMapping",
+    "ActionParameter",
+    "ActionSchema",
+    "SampleAction",
+    "SampleActionTurn",
     "Benchmark",
     "BenchmarkImage",
     "Decision",
