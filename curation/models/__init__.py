@@ -1,5 +1,6 @@
 """Models of the curation domain, one module per concern; import them from here."""
 from curation.models.exports import Export, ExportFile
+from curation.models.hardneg import HardNegative, HardNegativeStep
 from curation.models.jobs import Job, JobError
 from curation.models.mapping import Mapping, MappingStagedRow
 from curation.models.review import Decision, ReviewItem, ReviewQueue
@@ -12,6 +13,8 @@ __all__ = [
     "Decision",
     "Export",
     "ExportFile",
+    "HardNegative",
+    "HardNegativeStep",
     "Image",
     "Job",
     "JobError",

@@ -51,3 +51,6 @@ APPLY_MAPPING = register_job_kind(JobKind("apply_mapping", "Apply mapping", "wor
 BULK_DECIDE = register_job_kind(JobKind("bulk_decide", "Bulk decision", "workers.tasks.review.review_bulk_decide", "cpu"))
 QUEUE_FILL = register_job_kind(JobKind("queue_fill", "Fill review queue", "workers.tasks.review.review_queue_fill", "cpu"))
 EXPORT = register_job_kind(JobKind("export", "Export", "workers.tasks.exports.export_build", "io"))
+HARD_NEGATIVES = register_job_kind(
+    JobKind("hard_negatives", "Generate hard negatives", "workers.tasks.hard_negatives.hard_negatives_generate", "cpu")
+)

@@ -1,0 +1,99 @@
+"""Hard-negative sets in every export format: each positive with its negatives and their attribute and level.
+
+Columns (parallel lists, one entry per negative): hn_positive, hn_negatives, hn_negative_attributes,
+hn_negative_levels. "hard_negatives" holds the human-valid negatives only (valid, or edited by a reviewer);
+"hard_negatives_unreviewed" also those not reviewed yet (never the ones humans or the verifier rejected).
+A filter keeps only samples with at least N such negatives.
+"""
+from collections import defaultdict
+from typing import Any, ClassVar
+
+from django.db.models import Count, Q, QuerySet
+
+from curation.exporters.registry import (
+    Column,
+    ColumnProvider,
+    ExportFilter,
+    Param,
+    register_column,
+    register_filter,
+)
+from curation.models import HardNegative, Sample
+
+HUMAN_VALID = (HardNegative.Review.VALID, HardNegative.Review.EDITED)
+NOT_REJECTED = (*HUMAN_VALID, HardNegative.Review.PENDING)
+COLUMNS = (
+    Column("hn_positive", "string", "the positive caption the negatives contradict"),
+    Column("hn_negatives", "list<string>", "hard-negative captions"),
+    Column("hn_negative_attributes", "list<string>", "the attribute each negative changes"),
+    Column("hn_negative_levels", "list<string>", "FG-OVD level of each negative: hard, medium, easy, trivial"),
+)
+
+
+class _HardNegativeColumns(ColumnProvider):
+    reviews: ClassVar[tuple[str, ...]] = HUMAN_VALID
+    columns = COLUMNS
+
+    def _negatives(self, sample_ids: list[int]) -> QuerySet[HardNegative]:
+        return HardNegative.objects.filter(
+            sample_id__in=sample_ids, agent_verdict=HardNegative.AgentVerdict.PASSED, review__in=self.reviews
+        ).order_by("sample_id", "turn_index", "phase", "slot", "pk")
+
+    def batch_values(self, samples: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        by_sample: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
+        rows = self._negatives([s["pk"] for s in samples]).values_list("sample_id", "positive", "text", "attribute", "level")
+        for sample_id, positive, text, attribute, level in rows:
+            by_sample[sample_id].append((positive, text, attribute, level))
+        out = {}
+        for sample in samples:
+            found = by_sample.get(sample["pk"], [])
+            out[sample["pk"]] = {
+                "hn_positive": found[0][0] if found else None,
+                "hn_negatives": [f[1] for f in found],
+                "hn_negative_attributes": [f[2] for f in found],
+                "hn_negative_levels": [f[3] for f in found],
+            }
+        return out
+
+    def summary(self, samples: QuerySet[Sample]) -> dict[str, Any]:
+        negatives = HardNegative.objects.filter(sample__in=samples, agent_verdict=HardNegative.AgentVerdict.PASSED, review__in=self.reviews)
+        by_attribute = dict(negatives.order_by().values_list("attribute").annotate(n=Count("id")))
+        engines = sorted({f"{n} {v}" for n, v in negatives.order_by().values_list("engine_name", "engine_version").distinct()})
+        return {"negatives": sum(by_attribute.values()), "by_attribute": by_attribute, "reviews": list(self.reviews), "engines": engines}
+
+
+@register_column
+class HardNegativeColumns(_HardNegativeColumns):
+    name = "hard_negatives"
+    label = "Hard negatives (human-valid)"
+    description = "The positive caption and its hard negatives that reviewers marked valid (or edited), with attribute and level."
+
+
+@register_column
+class UnreviewedHardNegativeColumns(_HardNegativeColumns):
+    name = "hard_negatives_unreviewed"
+    label = "Hard negatives (valid or not reviewed yet)"
+    description = "As 'Hard negatives', plus those the verifier passed and no reviewer has decided yet."
+    reviews = NOT_REJECTED
+    columns = tuple(Column(c.name.replace("hn_", "hnu_", 1), c.type, c.description) for c in COLUMNS)
+
+    def batch_values(self, samples: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        values = super().batch_values(samples)
+        return {pk: {k.replace("hn_", "hnu_", 1): v for k, v in row.items()} for pk, row in values.items()}
+
+
+@register_filter
+class HardNegativeFilter(ExportFilter):
+    name = "hard_negatives"
+    label = "Has hard negatives"
+    description = "Keep samples with at least this many human-valid hard negatives."
+    params = (Param("minimum", "At least", "int", minimum=1, maximum=1000),)
+
+    def apply(self, samples: QuerySet[Sample], params: dict[str, Any]) -> QuerySet[Sample]:
+        valid = Q(hard_negatives__agent_verdict=HardNegative.AgentVerdict.PASSED, hard_negatives__review__in=HUMAN_VALID)
+        keep = Sample.objects.annotate(hn=Count("hard_negatives", filter=valid)).filter(hn__gte=params["minimum"]).values("pk")
+        return samples.filter(pk__in=keep)
+
+    def reasons(self, excluded: QuerySet[Sample], params: dict[str, Any]) -> dict[str, int]:
+        count = excluded.count()
+        return {f"fewer than {params['minimum']} human-valid hard negatives": count} if count else {}
