@@ -145,15 +145,18 @@ def target_options(attribute: str, origin: str, *, strict: bool) -> list[str]:
     """Values a change of `origin` may say. strict=False is the generator's naive pool (any other value of
     the attribute, shades and synonyms included); strict=True keeps only values of another class."""
     low = origin.lower()
+    if strict and attribute in (lex.STATE, lex.ACTION, lex.SPATIAL):
+        return list(lex.OPPOSITES[attribute].get(low, ()))
     if attribute in lex.CLASSES:
         own = lex.value_class(attribute, low) or (low,)
-        pool = [v for values in lex.CLASSES[attribute] for v in values if v != low]
+        # Other classes by their plain name (a caption says "blue", not "cobalt"); the naive pool also holds
+        # the origin's own synonyms and shades, which the verifier refuses.
+        others = [values[0] for values in lex.CLASSES[attribute] if values is not own and low not in values]
+        pool = others if strict else [*(v for v in own if v != low), *others]
         if attribute == lex.COLOUR:
             pool = [v for v in pool if v not in lex.AMBIGUOUS_COLOURS]
-        if strict:
-            pool = [v for v in pool if v not in own and v == (lex.value_class(attribute, v) or (v,))[0]]
         return [v for v in pool if v != low]
-    if attribute in (lex.STATE, lex.ACTION, lex.SPATIAL):
+    if attribute in (lex.ACTION, lex.SPATIAL):
         return list(lex.OPPOSITES[attribute].get(low, ()))
     if attribute == lex.OBJECT:
         found = lex.OBJECT_FORMS.get(low)
@@ -248,6 +251,13 @@ def fluency_fix(text: str) -> str:
 
 def _contains(text: str, phrase: str) -> bool:
     return bool(phrase) and re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text, re.IGNORECASE) is not None
+
+
+def _target_in(text: str, target: str) -> bool:
+    """The target is in the text, counting the number-agreement repair of a noun (horse -> horses)."""
+    low = target.lower()
+    forms = {low, lex.PLURAL_OF.get(low, low), lex.SINGULAR_OF.get(low, low)}
+    return any(_contains(text, form) for form in forms)
 
 
 def change_problem(change: Change, fact: str, operation: str) -> tuple[str, str] | None:
@@ -435,7 +445,7 @@ class BuiltinHardNegativeEngine:
             problem = change_problem(change, fact, candidate.operation)
             if problem is not None:
                 return AgentVerdict(False, problem[0], f"change {index + 1}: {problem[1]}", VISUAL_BY_REVIEWER)
-            if change.attribute != lex.CAPTION and not _contains(text, change.target):
+            if change.attribute != lex.CAPTION and not _target_in(text, change.target):
                 return AgentVerdict(False, "target_missing", f"change {index + 1}: '{change.target}' is not in the negative",
                                     VISUAL_BY_REVIEWER)
         if candidate.operation != "other_caption":

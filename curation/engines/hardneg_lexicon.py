@@ -107,7 +107,7 @@ OBJECT_CATEGORIES: tuple[tuple[tuple[str, str], ...], ...] = (
     (("pizza", "pizzas"), ("sandwich", "sandwiches"), ("cake", "cakes"), ("banana", "bananas"), ("apple", "apples"),
      ("donut", "donuts"), ("broccoli", "broccoli"), ("hot dog", "hot dogs")),
     (("chair", "chairs"), ("couch", "couches"), ("bed", "beds"), ("table", "tables"), ("bench", "benches"), ("desk", "desks")),
-    (("man", "men"), ("woman", "women"), ("boy", "boys"), ("girl", "girls")),
+    (("man", "men"), ("woman", "women"), ("boy", "boys"), ("girl", "girls"), ("person", "people"), ("child", "children")),
     (("cup", "cups"), ("bowl", "bowls"), ("plate", "plates"), ("bottle", "bottles"), ("vase", "vases")),
     (("umbrella", "umbrellas"), ("kite", "kites"), ("frisbee", "frisbees"), ("surfboard", "surfboards"),
      ("skateboard", "skateboards"), ("ball", "balls")),
