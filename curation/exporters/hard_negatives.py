@@ -44,11 +44,16 @@ class _HardNegativeColumns(ColumnProvider):
         rows = self._negatives([s["pk"] for s in samples]).values_list("sample_id", "positive", "text", "attribute", "level")
         for sample_id, positive, text, attribute, level in rows:
             by_sample[sample_id].append((positive, text, attribute, level))
+        # The positive is named even where no negative of it is valid (all rejected): one more read per batch.
+        positives = dict(
+            HardNegative.objects.filter(sample_id__in=[s["pk"] for s in samples]).order_by("sample_id", "-turn_index")
+            .values_list("sample_id", "positive")
+        )
         out = {}
         for sample in samples:
             found = by_sample.get(sample["pk"], [])
             out[sample["pk"]] = {
-                "hn_positive": found[0][0] if found else None,
+                "hn_positive": found[0][0] if found else positives.get(sample["pk"]),
                 "hn_negatives": [f[1] for f in found],
                 "hn_negative_attributes": [f[2] for f in found],
                 "hn_negative_levels": [f[3] for f in found],
