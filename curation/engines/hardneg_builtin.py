@@ -349,13 +349,13 @@ class BuiltinHardNegativeEngine:
         return options[_stable(fact, slot.start, slot.attribute) % len(options)]
 
     def _candidate(self, fact: str, phase: str, slots: list[Slot], operation: str) -> Candidate | None:
-        placements = []
+        placements: list[list] = []
         for slot in slots:
             target = self._naive_target(fact, slot)
             if target is None:
                 return None
             placements.append([slot.start, slot.end, slot.attribute, slot.origin, target])
-        changes = [Change(p[2], p[3], p[4]) for p in placements]
+        changes = [Change(str(p[2]), str(p[3]), str(p[4])) for p in placements]
         return Candidate(phase=phase, fact=fact, text=_apply(fact, placements), changes=changes, operation=operation,
                          meta={"placements": placements})
 

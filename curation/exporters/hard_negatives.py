@@ -32,7 +32,7 @@ COLUMNS = (
 
 class _HardNegativeColumns(ColumnProvider):
     reviews: ClassVar[tuple[str, ...]] = HUMAN_VALID
-    columns = COLUMNS
+    columns: ClassVar[tuple[Column, ...]] = COLUMNS
 
     def _negatives(self, sample_ids: list[int]) -> QuerySet[HardNegative]:
         return HardNegative.objects.filter(

@@ -208,10 +208,13 @@ def hard_negatives_generate(*, job: Job) -> dict[str, Any]:
     done = created = 0
     last_id = 0
     while True:
-        batch = list(samples.filter(pk__gt=last_id).order_by("pk").values("pk", "turns")[:SAMPLE_BATCH_SIZE])
+        batch: list[dict[str, Any]] = [
+            {"pk": pk, "turns": turns}
+            for pk, turns in samples.filter(pk__gt=last_id).order_by("pk").values_list("pk", "turns")[:SAMPLE_BATCH_SIZE]
+        ]
         if not batch:
             break
-        last_id = batch[-1]["pk"]
+        last_id = int(batch[-1]["pk"])
         created += _generate_batch(job=job, subset=subset, engine=engine, rows=batch, ratio=params["ratio"],
                                    attributes=params["attributes"])
         done += len(batch)
@@ -222,8 +225,11 @@ def hard_negatives_generate(*, job: Job) -> dict[str, Any]:
 def _generate_batch(*, job: Job, subset: Subset, engine: HardNegativeAgents, rows: list[dict[str, Any]], ratio: int,
                     attributes: list[str]) -> int:
     label = engine_info(engine)
-    positives = {row["pk"]: caption_turn(row["turns"]) for row in rows}
-    positives = {pk: found for pk, found in positives.items() if found is not None}
+    positives: dict[int, tuple[int, str]] = {}
+    for row in rows:
+        found = caption_turn(row["turns"])
+        if found is not None:
+            positives[row["pk"]] = found
     if not positives:
         return 0
     done_keys = set(
@@ -272,12 +278,12 @@ def _generate_batch(*, job: Job, subset: Subset, engine: HardNegativeAgents, row
             (n.sample_id, n.turn_index, n.phase, n.fact, n.slot): n
             for n in HardNegative.objects.filter(sample_id__in={k[0] for k in keys}, job=job)
         }
-        steps = []
+        steps: list[HardNegativeStep] = []
         for negative, trace in zip(new_rows, new_steps, strict=True):
-            row = stored.get((negative.sample_id, negative.turn_index, negative.phase, negative.fact, negative.slot))
-            if row is None:
+            kept = stored.get((negative.sample_id, negative.turn_index, negative.phase, negative.fact, negative.slot))
+            if kept is None:
                 continue  # another run stored this key first
-            steps.extend(HardNegativeStep(negative=row, **step) for step in trace)
+            steps.extend(HardNegativeStep(negative=kept, **step) for step in trace)
         HardNegativeStep.objects.bulk_create(steps, ignore_conflicts=True)
         passed = [n for n in stored.values() if n.agent_verdict == HardNegative.AgentVerdict.PASSED]
         if passed:
