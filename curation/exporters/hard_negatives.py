@@ -3,20 +3,29 @@
 Columns (parallel lists, one entry per negative): hn_positive, hn_negatives, hn_negative_attributes,
 hn_negative_levels. "hard_negatives" holds the human-valid negatives only (valid, or edited by a reviewer);
 "hard_negatives_unreviewed" also those not reviewed yet (never the ones humans or the verifier rejected).
-A filter keeps only samples with at least N such negatives.
+A filter keeps only samples with at least N such negatives; the "hardneg_jsonl" format writes the set
+as one line per positive with its negatives as objects.
 """
+import io
+import json
 from collections import defaultdict
 from typing import Any, ClassVar
 
 from django.db.models import Count, Q, QuerySet
 
+from curation.exporters.files import HashingFile
+from curation.exporters.llava import LlavaWriter
+from curation.exporters.records import ExportRecord
 from curation.exporters.registry import (
     Column,
     ColumnProvider,
+    ExportContext,
     ExportFilter,
+    ExportFormat,
     Param,
     register_column,
     register_filter,
+    register_format,
 )
 from curation.models import HardNegative, Sample
 
@@ -102,3 +111,75 @@ class HardNegativeFilter(ExportFilter):
     def reasons(self, excluded: QuerySet[Sample], params: dict[str, Any]) -> dict[str, int]:
         count = excluded.count()
         return {f"fewer than {params['minimum']} human-valid hard negatives": count} if count else {}
+
+
+# --- a dedicated format: one JSON line per positive, its negatives as objects ---
+
+HARD_NEGATIVE_FILE = "hard_negatives.jsonl"
+# Records buffered before their negatives are read in one query.
+FORMAT_BATCH_SIZE = 500
+
+
+class HardNegativeJsonlWriter(LlavaWriter):
+    """hard_negatives.jsonl lines {id, image, positive, negatives: [{text, attribute, level}], subset, source} and images/."""
+
+    def __init__(self, context: ExportContext):
+        self.context = context
+        self.column_names: list[str] = []
+        self._hashed = HashingFile(context.root / HARD_NEGATIVE_FILE)
+        self._file = io.TextIOWrapper(io.BufferedWriter(self._hashed), encoding="utf-8", newline="\n")
+        unreviewed = any(p.name == UnreviewedHardNegativeColumns.name for p in context.columns)
+        self.reviews = NOT_REJECTED if unreviewed else HUMAN_VALID
+        self._pending: list[ExportRecord] = []
+
+    def write(self, record: ExportRecord) -> None:
+        self._pending.append(record)
+        if len(self._pending) >= FORMAT_BATCH_SIZE:
+            self._flush()
+
+    def end_subset(self) -> None:
+        self._flush()
+
+    def close(self) -> None:
+        self._flush()
+        self._file.close()
+        self.context.sink.add(self._hashed.written(name=HARD_NEGATIVE_FILE, kind="data"))
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        ids = [r.sample_id for r in self._pending]
+        rows = HardNegative.objects.filter(sample_id__in=ids).order_by("sample_id", "turn_index", "phase", "slot", "pk").values_list(
+            "sample_id", "positive", "text", "attribute", "level", "agent_verdict", "review"
+        )
+        positives: dict[int, str] = {}
+        negatives: dict[int, list[dict[str, str]]] = defaultdict(list)
+        for sample_id, positive, text, attribute, level, verdict, review in rows:
+            positives.setdefault(sample_id, positive)
+            if verdict == HardNegative.AgentVerdict.PASSED and review in self.reviews:
+                negatives[sample_id].append({"text": text, "attribute": attribute, "level": level})
+        for record in self._pending:
+            line: dict[str, Any] = {"id": str(record.sample_id)}
+            paths = [self._store_image(ref) for ref in record.images]
+            if paths:
+                line["image"] = paths[0] if len(paths) == 1 else paths
+            line["positive"] = positives.get(record.sample_id)
+            line["negatives"] = negatives.get(record.sample_id, [])
+            line["subset"] = record.subset.name
+            line["source"] = record.source
+            self._file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
+            self._file.write("\n")
+        self._pending = []
+
+
+@register_format
+class HardNegativeJsonlFormat(ExportFormat):
+    name = "hardneg_jsonl"  # Export.format holds 16 characters
+    label = "Hard-negative set (JSONL + images)"
+    description = (
+        "hard_negatives.jsonl: image, positive, negatives [{text, attribute, level}]; human-valid negatives only, "
+        "unless the 'Hard negatives (valid or not reviewed yet)' columns are chosen."
+    )
+
+    def open(self, context: ExportContext) -> HardNegativeJsonlWriter:
+        return HardNegativeJsonlWriter(context)
