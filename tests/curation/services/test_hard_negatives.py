@@ -107,3 +107,14 @@ def test_reviewer_verdicts_give_validity_with_wilson_intervals_and_the_verifier_
     everything = COLUMNS["hard_negatives_unreviewed"].batch_values([{"pk": pk} for pk in sample_ids])
     assert sum(len(r["hnu_negatives"]) for r in everything.values()) > 8
     assert ReviewItem.objects.filter(queue=queue, state="decided").count() == 10
+
+
+def test_the_blind_text_model_check_is_reported_per_attribute(curator):
+    subset, _ = caption_subset(len(CAPTIONS))
+    call_command("generate_hard_negatives", subset.name)
+    summary = hard_negative_summary(subset=subset)
+    assert summary.blind.n == summary.passed > 0
+    lines = [f"{a.attribute}: {a.blind.successes}/{a.blind.n} = {a.blind.rate:.0%}" for a in summary.by_attribute if a.blind.n]
+    print(f"\nblind text model prefers the positive: overall {summary.blind.successes}/{summary.blind.n} = {summary.blind.rate:.1%}; "
+          + "; ".join(lines))
+    assert all(a.blind.n == a.passed for a in summary.by_attribute)
