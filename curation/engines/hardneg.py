@@ -28,6 +28,14 @@ LEVEL_EASY = "easy"
 LEVEL_TRIVIAL = "trivial"
 
 
+# What models call an attribute, in the lexicon's names (curation/engines/hardneg_lexicon.py).
+ATTRIBUTE_ALIASES = {
+    "color": "colour", "position": "spatial_relation", "spatial": "spatial_relation", "relation": "spatial_relation",
+    "location": "spatial_relation", "text": "text_in_image", "ocr": "text_in_image", "number": "count", "quantity": "count",
+    "verb": "action", "noun": "object",
+}
+
+
 def level_for(changes: list["Change"]) -> str:
     if any(change.attribute == "caption" for change in changes):
         return LEVEL_TRIVIAL
@@ -52,7 +60,8 @@ class Change:
     def from_dict(cls, data: Any) -> "Change":
         if not isinstance(data, dict):
             raise ValueError(f"a change must be an object, not {type(data).__name__}")
-        return cls(attribute=str(data.get("attribute", "")).strip().lower(), origin=str(data.get("origin", "")).strip(),
+        attribute = str(data.get("attribute", "")).strip().lower().replace(" ", "_").replace("-", "_")
+        return cls(attribute=ATTRIBUTE_ALIASES.get(attribute, attribute), origin=str(data.get("origin", "")).strip(),
                    target=str(data.get("target", "")).strip())
 
 

@@ -117,7 +117,7 @@ def hard_negatives_start(*, subset: Subset, by: User | None, ratio: Any = DEFAUL
 def negative_loop(*, engine: HardNegativeAgents, positive: Positive, candidate: Candidate,
                   max_rounds: int = MAX_CORRECTION_ROUNDS) -> LoopResult:
     """Verify; while it fails and rounds remain, correct on the verifier's reason and verify again."""
-    label = engine_info(engine).label
+    label = engine_info(engine).label[:300]
     steps: list[dict[str, Any]] = [
         {"round": 0, "agent": "generator", "engine": label, "input": {"fact": candidate.fact, "phase": candidate.phase},
          "output": candidate.as_dict(), "verdict": "", "reason": ""}
