@@ -2,6 +2,8 @@
 
 The template escapes every piece and wraps the changed ones in <mark>; no dataset text is ever marked safe.
 """
+import json
+
 from django import template
 
 from curation.engines.hardneg import change_spans
@@ -13,3 +15,9 @@ register = template.Library()
 def negative_spans(negative: object) -> list[tuple[str, bool]]:
     """(text, changed) pieces of a HardNegative's text against what it contradicts (its fact)."""
     return change_spans(str(getattr(negative, "fact", "")), str(getattr(negative, "text", "")))
+
+
+@register.filter
+def pretty_json(value: object) -> str:
+    """A trace step's input or output as indented JSON text (the template escapes it)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)

@@ -92,7 +92,17 @@ def hard_negative_panel(request: AppRequest, subset_id: int) -> HttpResponse:
     return response
 
 
+@login_required
+@permission_required("curation.view_subset", raise_exception=True)
+@require_GET
+def hard_negative_detail(request: AppRequest, negative_id: int) -> HttpResponse:
+    """One negative with its whole agent trace (each agent's input, output, verdict and round), for audit."""
+    negative = get_object_or_404(HardNegative.objects.select_related("subset", "sample", "image", "reviewed_by"), pk=negative_id)
+    return render(request, "annotate/hard_negative_detail.html", {"negative": negative, "steps": negative.steps.all()})
+
+
 urlpatterns = [
     path("subsets/<int:subset_id>/hard-negatives/", hard_negatives_page, name="hard_negatives"),
     path("subsets/<int:subset_id>/hard-negatives/panel/", hard_negative_panel, name="hard_negative_panel"),
+    path("hard-negatives/<int:negative_id>/", hard_negative_detail, name="hard_negative_detail"),
 ]

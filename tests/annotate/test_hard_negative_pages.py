@@ -52,3 +52,14 @@ def test_the_review_page_highlights_the_change_and_escapes_the_caption(reviewer_
     assert re.search(r'data-negative-text>A <mark>\w+</mark> bus &lt;script&gt;', html)
     assert 'data-key="v"' in html and 'data-key="x"' in html and 'data-reason-key="4"' in html and 'name="text"' in html
     assert "the visual check is yours" in html
+
+
+def test_an_auditor_sees_every_agent_step_of_a_negative(curator_client, nobody_client):
+    subset, _ = caption_subset(2)
+    call_command("generate_hard_negatives", subset.name)
+    corrected = HardNegative.objects.filter(subset=subset, correction_rounds__gte=1).first()
+    html = curator_client.get(f"/hard-negatives/{corrected.pk}/").content.decode()
+    assert html.count('data-agent="verifier"') == corrected.steps.filter(agent="verifier").count() >= 2
+    assert 'data-agent="corrector"' in html and "&quot;feedback&quot;" in html
+    assert f'href="/hard-negatives/{corrected.pk}/"' in curator_client.get(f"/subsets/{subset.pk}/hard-negatives/").content.decode()
+    assert nobody_client.get(f"/hard-negatives/{corrected.pk}/").status_code == 403
