@@ -179,8 +179,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-CELERY_IMPORTS = ["workers.tasks.ingest", "workers.tasks.mapping", "workers.tasks.review", "workers.tasks.exports",
-                  "workers.tasks.actions"]
+CELERY_IMPORTS = [
+    "workers.tasks.ingest",
+    "workers.tasks.mapping",
+    "workers.tasks.review",
+    "workers.tasks.exports",
+    "workers.tasks.actions",
+    "workers.tasks.hard_negatives",
+]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -2,7 +2,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from curation.api import actions, export_archive, exports, review, sources, subsets
+from curation.api import actions, export_archive, exports, hard_negatives, review, sources, subsets
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -14,4 +14,5 @@ urlpatterns = [
     *export_archive.urlpatterns,
     *review.urlpatterns,
     *actions.urlpatterns,
+    *hard_negatives.urlpatterns,
 ]

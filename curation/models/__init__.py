@@ -9,6 +9,7 @@ from curation.models.actions import (
 )
 from curation.models.approval import ApprovalPolicy
 from curation.models.exports import Export, ExportFile
+from curation.models.hardneg import HardNegative, HardNegativeStep
 from curation.models.jobs import Job, JobError
 from curation.models.mapping import Mapping, MappingStagedRow
 from curation.models.review import Decision, ReviewItem, ReviewQueue
@@ -28,6 +29,8 @@ __all__ = [
     "Decision",
     "Export",
     "ExportFile",
+    "HardNegative",
+    "HardNegativeStep",
     "Image",
     "Job",
     "JobError",
