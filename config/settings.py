@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "annotate.errors.ApplicationErrorMiddleware",  # pages answer an uncaught domain error with its status
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -10,14 +10,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from annotate.errors import error_messages, message_error
 from annotate.mapping_forms import MappingSpecForm, SpecInputError
+from curation.errors import ApplicationError
 from curation.mapping.spec import SpecError, spec_parse, spec_to_dict
 from curation.mapping.suggesters import ENGINES
 from curation.mapping.suggesters.build import subset_slug
 from curation.models import Job, Mapping, Sample, Source
 from curation.selectors import job_latest_for, mapping_accepted, mapping_versions, source_rows_first
 from curation.services.mapping import (
-    MappingStateError,
     mapping_accept,
     mapping_apply_start,
     mapping_create_version,
@@ -186,8 +187,8 @@ def mapping_save(request: HttpRequest, source_id: int) -> HttpResponse:
         return _rerender(request, source, form, base, None, [problem])
     try:
         mapping = mapping_create_version(source=source, spec=spec, by=request.user, based_on=base)
-    except SpecError as exc:
-        return _rerender(request, source, form, base, spec, exc.errors)
+    except ApplicationError as exc:
+        return _rerender(request, source, form, base, spec, error_messages(exc))
     messages.success(request, f"Saved as version {mapping.version}.")
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={mapping.version}")
 
@@ -211,10 +212,8 @@ def mapping_accept_view(request: HttpRequest, source_id: int) -> HttpResponse:
         else:
             mapping = mapping_create_version(source=source, spec=spec, by=request.user, based_on=base)
         job = mapping_accept(mapping=mapping, by=request.user)
-    except SpecError as exc:
-        return _rerender(request, source, form, base, spec, exc.errors)
-    except MappingStateError as exc:
-        return _rerender(request, source, form, base, spec, [str(exc)])
+    except ApplicationError as exc:  # an invalid spec (every problem listed) or a version that cannot be accepted
+        return _rerender(request, source, form, base, spec, error_messages(exc))
     messages.success(request, f"Version {mapping.version} accepted; building its samples (job #{job.pk}).")
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={mapping.version}")
 
@@ -227,8 +226,8 @@ def mapping_reject_view(request: HttpRequest, source_id: int, version: int) -> H
     mapping = _get_mapping(source, version)
     try:
         mapping_reject(mapping=mapping, by=request.user, reason=request.POST.get("reason", ""))
-    except MappingStateError as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        message_error(request, exc)
     else:
         messages.success(request, f"Version {version} rejected.")
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={version}")
@@ -242,8 +241,8 @@ def mapping_reapply_view(request: HttpRequest, source_id: int, version: int) -> 
     mapping = _get_mapping(source, version)
     try:
         job = mapping_apply_start(mapping=mapping, by=request.user)
-    except MappingStateError as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        message_error(request, exc)
     else:
         messages.success(request, f"Applying version {version} again (job #{job.pk}).")
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={version}")
@@ -257,8 +256,8 @@ def mapping_suggest_view(request: HttpRequest, source_id: int) -> HttpResponse:
     engine = request.POST.get("engine", "auto")
     try:
         job = mapping_suggest_start(source=source, by=request.user, engine=engine)
-    except (MappingStateError, ValueError) as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:  # the source is not ready, or no such suggester
+        message_error(request, exc)
     else:
         messages.success(request, f"Suggesting a mapping (job #{job.pk}).")
     return redirect("mapping_page", source_id=source.pk)

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
+from annotate.errors import message_error
 from annotate.views import review_bulk, review_queues
 from annotate.views.review_access import ReviewRequest, queue_for_worker
 from curation.models import ReviewItem, ReviewQueue
@@ -148,12 +149,12 @@ def review_decide_view(request: ReviewRequest, item_id: int) -> HttpResponse:
         raise PermissionDenied(exc.message) from exc
     except InvalidDecision as exc:
         if not request.htmx:
-            messages.error(request, exc.message)
+            message_error(request, exc)
             return _back_to_queue_of(item_id)
         return _flash(HttpResponse(status=422), exc.message, "error")
     except ReviewError as exc:
         if not request.htmx:
-            messages.error(request, exc.message)
+            message_error(request, exc)
             return _back_to_queue_of(item_id)
         queue = ReviewItem.objects.filter(pk=item_id).values_list("queue_id", flat=True).first()
         if mode == DecideMode.REVISE or queue is None:

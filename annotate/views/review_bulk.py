@@ -7,11 +7,12 @@ from django.urls import path
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
+from annotate.errors import form_add_error
 from annotate.review_forms import BulkDecideForm, BulkFilterForm
 from annotate.views.review_access import ReviewRequest
+from curation.errors import ApplicationError
 from curation.models import Job
 from curation.review.kinds import kind_get
-from curation.services.review import ReviewError
 from curation.services.review_bulk import ItemFilter, review_bulk_count, review_bulk_start
 
 PREVIEW_ROWS = 20
@@ -55,8 +56,8 @@ def review_bulk(request: ReviewRequest) -> HttpResponse:
         return render(request, "annotate/review_bulk.html", context, status=400 if request.method == "POST" else 200)
     try:
         item_filter = _item_filter(filter_form)
-    except ReviewError as exc:
-        filter_form.add_error(None, exc.message)
+    except ApplicationError as exc:
+        form_add_error(filter_form, exc)
         return render(request, "annotate/review_bulk.html", context, status=400)
     if request.method == "POST":
         if decide_form.is_valid():
@@ -69,7 +70,7 @@ def review_bulk(request: ReviewRequest) -> HttpResponse:
                     confirmed_count=decide_form.cleaned_data["confirmed_count"],
                     by=request.user,
                 )
-            except ReviewError as exc:  # CountChanged included: the curator confirms the new count
+            except ApplicationError as exc:  # CountChanged included: the curator confirms the new count
                 context["decide_error"] = exc.message
             else:
                 return redirect(f"{request.path}?{urlencode([*_filter_pairs(source), ('job', job.pk)])}")

@@ -7,12 +7,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
+from annotate.errors import form_add_error
 from annotate.review_forms import QueueFillForm, QueueSettingsForm
 from annotate.views.home import HTMX_STOP_POLLING
 from annotate.views.review_access import ReviewRequest
+from curation.errors import ApplicationError
 from curation.models import ReviewQueue, Subset
 from curation.review.selectors import queue_progress, subset_review_summary
-from curation.services.review import ReviewError, review_queue_configure
+from curation.services.review import review_queue_configure
 from curation.services.review_fill import review_fill_start
 
 PANEL_STATS = "annotate/subset_review_panel.html#stats"
@@ -65,8 +67,8 @@ def review_queue_fill_view(request: ReviewRequest) -> HttpResponse:
                 overlap_rate=form.cleaned_data["overlap"],
                 by=request.user,
             )
-        except ReviewError as exc:
-            form.add_error(None, exc.message)
+        except ApplicationError as exc:
+            form_add_error(form, exc)
         else:
             if not request.htmx:
                 messages.success(request, "Filling the review queue.")
@@ -104,8 +106,8 @@ def review_queue_settings(request: ReviewRequest, queue_id: int) -> HttpResponse
                     active=form.cleaned_data["active"],
                     assignees=form.cleaned_data["assignees"],
                 )
-            except ReviewError as exc:
-                form.add_error(None, exc.message)
+            except ApplicationError as exc:
+                form_add_error(form, exc)
             else:
                 messages.success(request, f"Saved the settings of '{queue.name}'.")
                 return redirect("review_queue_settings", queue.pk)

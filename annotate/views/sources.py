@@ -15,6 +15,8 @@ from django.urls import path, re_path
 from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from annotate.errors import form_add_error
+from curation.errors import ApplicationError
 from curation.models import Image, Source
 from curation.selectors import mapping_versions, source_ingest_job, source_rows_page, sources_list
 from curation.services.images import image_content_type, image_file_path, image_thumbnail_path
@@ -101,11 +103,11 @@ def source_create(request: HttpRequest) -> HttpResponse:
                     image_root=data["image_root"],
                 )
                 source_ingest_start(source=source, by=request.user)
-        except ValidationError as exc:
+        except ApplicationError as exc:
             if saved is not None:  # the upload was not registered: keep no orphan file
                 saved.unlink(missing_ok=True)
                 saved.parent.rmdir()
-            form.add_error(None, exc)
+            form_add_error(form, exc)
         else:
             messages.success(request, f"Registered {source.name}; a worker is ingesting it.")
             return redirect("source_detail", source_id=source.pk)

@@ -14,16 +14,21 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 
 from django.db.models import QuerySet
 
+from curation.errors import ApplicationError
+
 if TYPE_CHECKING:
     from curation.exporters.records import ExportRecord
     from curation.models import Sample
 
 
-class ExportConfigError(ValueError):
+class ExportConfigError(ApplicationError, ValueError):
     """An export request names something unknown or gives invalid parameters; the message is for the curator."""
 
+    code = "invalid_export"
+    status = 400
+
     def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
+        super().__init__(message, extra={"field": field})
         self.field = field
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from curation.errors import ApplicationError
 from curation.ingest.readers.base import IMAGE_EXTENSIONS
 from curation.services.images import ImageRejected, image_store, image_store_path
 from curation.services.paths import PathNotAllowed, path_resolve_relative
@@ -34,8 +35,11 @@ KARPATHY_FOLDER_KEY = "filepath"
 KARPATHY_NAME_KEY = "filename"
 
 
-class RowRejected(ValueError):
+class RowRejected(ApplicationError, ValueError):
     """The record cannot be kept; the message says why (shown on the job's rejected rows)."""
+
+    code = "row_rejected"
+    status = 422
 
 
 @dataclass

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from curation.errors import ApplicationError
 from curation.mapping.conversation import ConversationError, conversation_turns
 from curation.mapping.spec import MAX_OPTIONS, Answer, ImageField, MappingSpec, RowFilter, Turns
 from curation.mapping.template import MissingValue, template_parse, template_render
@@ -18,8 +19,11 @@ from curation.mapping.template import MissingValue, template_parse, template_ren
 IMAGE_REF_KEY = "$image"  # how ingest replaces an image inside SourceRow.data
 
 
-class RowMappingError(ValueError):
+class RowMappingError(ApplicationError, ValueError):
     """This row cannot become a sample under this spec; the message says why, for the job's rejected rows."""
+
+    code = "row_not_mappable"
+    status = 422
 
 
 @dataclass(frozen=True)

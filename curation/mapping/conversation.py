@@ -3,6 +3,7 @@ import json
 import re
 from typing import Any
 
+from curation.errors import ApplicationError
 from curation.mapping.spec import Turns
 
 USER_ROLES = {"human", "user", "question", "q", "instruction", "prompt"}
@@ -12,8 +13,11 @@ SYSTEM_ROLES = {"system", "developer"}
 IMAGE_TOKEN = re.compile(r"[ \t]*<image>[ \t]*\n?|\n?[ \t]*<image>[ \t]*")
 
 
-class ConversationError(ValueError):
+class ConversationError(ApplicationError, ValueError):
     """The conversation column of a row cannot be read as turns; the message says why."""
+
+    code = "invalid_conversation"
+    status = 422
 
 
 def conversation_turns(value: Any, turns: Turns) -> list[dict[str, str]]:

@@ -12,11 +12,15 @@ from django import forms
 from django.contrib.auth.models import User
 from django.db import models
 
+from curation.errors import ApplicationError
 from curation.models import Subset
 
 
-class UnknownKind(LookupError):
+class UnknownKind(ApplicationError, LookupError):
     """No kind of that name is registered."""
+
+    code = "unknown_review_kind"
+    status = 400
 
 
 @dataclass(frozen=True)

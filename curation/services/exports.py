@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from curation.errors import ApplicationError
 from curation.exporters.records import ExportDataError
 from curation.exporters.registry import ExportConfigError, columns_clean, filters_clean, format_get
 from curation.exporters.runner import export_root, export_write
@@ -18,8 +19,11 @@ from curation.services.actors import actor_user
 from curation.services.jobs import job_create, job_enqueue, job_progress
 
 
-class ExportFailed(Exception):
+class ExportFailed(ApplicationError):
     """An export could not be written; the message says why, for the curator."""
+
+    code = "export_failed"
+    status = 422
 
 
 def export_create(

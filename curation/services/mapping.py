@@ -8,8 +8,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from curation.errors import ApplicationError
 from curation.mapping.spec import spec_parse, spec_to_dict
-from curation.mapping.suggesters import ENGINES
+from curation.mapping.suggesters import ENGINES, UnknownSuggester
 from curation.models import Job, Mapping, Source, Subset
 from curation.services.actors import Actor, actor_user
 from curation.services.decisions import decision_record
@@ -32,13 +33,16 @@ __all__ = [
 ]
 
 
-class MappingStateError(ValueError):
+class MappingStateError(ApplicationError, ValueError):
     """The version is not in a state that allows this (e.g. accepting a rejected version)."""
+
+    code = "mapping_state"
+    status = 409
 
 
 def mapping_suggest_start(*, source: Source, by: Actor, engine: str = "auto") -> Job:
     if engine not in ENGINES:
-        raise ValueError(f"unknown suggester {engine!r} (choose from {', '.join(ENGINES)})")
+        raise UnknownSuggester(f"unknown suggester {engine!r} (choose from {', '.join(ENGINES)})")
     if source.status != Source.Status.READY:
         raise MappingStateError(f"source {source.name} is {source.get_status_display().lower()}; "
                                 "suggest a mapping once it is ingested")

@@ -15,6 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
+from curation.errors import ApplicationError
 from curation.models import Decision, ReviewItem, ReviewQueue, Subset
 from curation.review.kinds import DecisionForm, ReviewKind, UnknownKind, kind_get
 from curation.services.actors import actor_user
@@ -23,15 +24,11 @@ from curation.services.decisions import decision_build, decision_record
 ENQUEUE_BATCH_SIZE = 2_000
 
 
-class ReviewError(Exception):
+class ReviewError(ApplicationError):
     """A review action that cannot be done; `code` is stable for the API, the message is for people."""
 
     code = "review_error"
     status = 409
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class ItemNotYours(ReviewError):
@@ -66,7 +63,8 @@ class InvalidDecision(ReviewError):
     def __init__(self, form: DecisionForm):
         self.form = form
         self.errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
-        super().__init__("; ".join(m for msgs in self.errors.values() for m in msgs) or "The decision is not valid.")
+        message = "; ".join(m for msgs in self.errors.values() for m in msgs) or "The decision is not valid."
+        super().__init__(message, extra=self.errors)
 
 
 class DecideMode:

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from curation.errors import ApplicationError
 from curation.models import Mapping, MappingStagedRow, Sample, SampleImage, Subset
 
 SWAP_BATCH_SIZE = 1000
@@ -23,8 +24,11 @@ RESET_ON_REMAP = {
 }
 
 
-class SubsetFrozen(ValueError):
+class SubsetFrozen(ApplicationError, ValueError):
     """The subset is approved: its samples may not change until it is reopened."""
+
+    code = "subset_frozen"
+    status = 409
 
 
 @dataclass(frozen=True)

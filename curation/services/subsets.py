@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from curation.errors import ApplicationError
 from curation.models import Job, Mapping, ReviewItem, ReviewQueue, Sample, SampleImage, Source, Subset
 from curation.models.samples import RATING_AXES
 from curation.services.decisions import decision_record
@@ -30,13 +31,15 @@ class OpenCheck:
     job_id: int | None = None
 
 
-class SubsetNotApprovable(Exception):
+class SubsetNotApprovable(ApplicationError):
     """The subset cannot change state now; `checks` lists what is still open (may be empty)."""
 
+    code = "subset_not_approvable"
+    status = 409
+
     def __init__(self, message: str, *, code: str, checks: list[OpenCheck] | None = None):
-        super().__init__(message)
-        self.code = code
         self.checks = checks or []
+        super().__init__(message, code=code, extra={"checks": [c.code for c in self.checks]})
 
 
 @dataclass
