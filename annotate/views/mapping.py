@@ -18,6 +18,7 @@ from curation.mapping.suggesters import ENGINES
 from curation.mapping.suggesters.build import subset_slug
 from curation.models import Job, Mapping, Sample, Source
 from curation.selectors import job_latest_for, mapping_accepted, mapping_versions, source_rows_first
+from curation.services import job_kinds
 from curation.services.mapping import (
     mapping_accept,
     mapping_apply_start,
@@ -75,7 +76,7 @@ def _preview_context(source: Source, spec: dict[str, Any], seed: int) -> dict[st
 
 
 def _status_context(source: Source, accepted: Mapping | None) -> dict[str, Any]:
-    apply_job = job_latest_for(target=accepted, kind=Job.Kind.APPLY_MAPPING) if accepted else None
+    apply_job = job_latest_for(target=accepted, kind=job_kinds.APPLY_MAPPING.key) if accepted else None
     samples = []
     sample_count = 0
     if accepted is not None and accepted.subset_id:
@@ -83,7 +84,7 @@ def _status_context(source: Source, accepted: Mapping | None) -> dict[str, Any]:
         sample_count = built.count()
         samples = list(built.order_by("row_number").prefetch_related("sample_images")[:APPLIED_SAMPLES_SHOWN])
     return {
-        "suggest_job": job_latest_for(target=source, kind=Job.Kind.SUGGEST_MAPPING),
+        "suggest_job": job_latest_for(target=source, kind=job_kinds.SUGGEST_MAPPING.key),
         "apply_job": apply_job,
         "accepted": accepted,
         "applied_samples": samples,
@@ -120,7 +121,7 @@ def mapping_page(request: HttpRequest, source_id: int) -> HttpResponse:
     versions = mapping_versions(source=source)
     # A suggestion stores its version and its job's result in one transaction: if the job read now names a
     # version the first read missed, read again. The page reloads when a job with no version yet finishes.
-    suggest_job = job_latest_for(target=source, kind=Job.Kind.SUGGEST_MAPPING)
+    suggest_job = job_latest_for(target=source, kind=job_kinds.SUGGEST_MAPPING.key)
     stored_id = (suggest_job.result or {}).get("mapping_id") if suggest_job else None
     if stored_id and stored_id not in {m.pk for m in versions}:
         versions = mapping_versions(source=source)

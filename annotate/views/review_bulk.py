@@ -13,6 +13,7 @@ from annotate.views.review_access import ReviewRequest
 from curation.errors import ApplicationError
 from curation.models import Job
 from curation.review.kinds import kind_get
+from curation.services import job_kinds
 from curation.services.review_bulk import ItemFilter, review_bulk_count, review_bulk_start
 
 PREVIEW_ROWS = 20
@@ -51,7 +52,7 @@ def review_bulk(request: ReviewRequest) -> HttpResponse:
     context: dict = {"filter_form": filter_form, "decide_form": decide_form}
     job_id = request.GET.get("job", "")
     if job_id.isdigit():
-        context["job"] = Job.objects.filter(pk=int(job_id), kind=Job.Kind.BULK_DECIDE).first()
+        context["job"] = Job.objects.filter(pk=int(job_id), kind=job_kinds.BULK_DECIDE.key).first()
     if not (filter_form.is_bound and filter_form.is_valid()):
         return render(request, "annotate/review_bulk.html", context, status=400 if request.method == "POST" else 200)
     try:

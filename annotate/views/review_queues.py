@@ -23,7 +23,7 @@ PANEL_STATS = "annotate/subset_review_panel.html#stats"
 def _panel_context(request: ReviewRequest, subset: Subset, fill_form: QueueFillForm | None = None) -> dict:
     summary = subset_review_summary(subset=subset)
     if fill_form is None:
-        initial = {"subset": subset.pk, "kind": ReviewQueue.Kind.SAMPLE, "percent": 100, "seed": 1}
+        initial = {"subset": subset.pk, "kind": "sample", "percent": 100, "seed": 1}
         if summary.queue is not None:
             initial["overlap"] = f"{summary.queue.overlap_rate * 100:g}"
         fill_form = QueueFillForm(initial=initial)

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from curation.api.errors import ApiError
 from curation.api.permissions import perm_required
 from curation.api.ranges import file_response
+from curation.exporters import format_choices
 from curation.exporters.registry import COLUMNS, FILTERS, FORMATS
 from curation.models import Export, ExportFile, Subset
 from curation.services.exports import export_create, export_file_path
@@ -117,7 +118,7 @@ class ExportFileOut(serializers.ModelSerializer):
 
 class ExportFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=Export.State.choices)
-    format = django_filters.ChoiceFilter(choices=Export.Format.choices)
+    format = django_filters.ChoiceFilter(choices=format_choices)
 
     class Meta:
         model = Export

@@ -270,6 +270,12 @@ def register_column(cls: C) -> C:
     return cls
 
 
+def format_label(name: str) -> str:
+    """The registered format's label; the bare name for a format no longer registered."""
+    registered = FORMATS.get(name)
+    return registered.label if registered is not None else name
+
+
 def format_get(name: str) -> ExportFormat:
     try:
         return FORMATS[name]

@@ -15,6 +15,7 @@ from curation.exporters.records import ExportDataError
 from curation.exporters.registry import ExportConfigError, columns_clean, filters_clean, format_get
 from curation.exporters.runner import export_root, export_write
 from curation.models import Export, ExportFile, Job, Subset
+from curation.services import job_kinds
 from curation.services.actors import actor_user
 from curation.services.jobs import job_create, job_enqueue, job_progress
 
@@ -60,7 +61,7 @@ def export_create(
             created_by=actor_user(by),
         )
         export.subsets.set(locked)
-        job = job_create(kind=Job.Kind.EXPORT, target=export, params={"export_id": export.pk}, created_by=by)
+        job = job_create(kind=job_kinds.EXPORT.key, target=export, params={"export_id": export.pk}, created_by=by)
         export.job = job
         export.save(update_fields=["job"])
         if enqueue:

@@ -12,6 +12,7 @@ from curation.errors import ApplicationError
 from curation.mapping.spec import spec_parse, spec_to_dict
 from curation.mapping.suggesters import ENGINES, UnknownSuggester
 from curation.models import Job, Mapping, Source, Subset
+from curation.services import job_kinds
 from curation.services.actors import Actor, actor_user
 from curation.services.decisions import decision_record
 from curation.services.jobs import job_create, job_enqueue
@@ -47,7 +48,7 @@ def mapping_suggest_start(*, source: Source, by: Actor, engine: str = "auto") ->
         raise MappingStateError(f"source {source.name} is {source.get_status_display().lower()}; "
                                 "suggest a mapping once it is ingested")
     with transaction.atomic():
-        job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=source, params={"engine": engine}, created_by=actor_user(by), total=1)
+        job = job_create(kind=job_kinds.SUGGEST_MAPPING.key, target=source, params={"engine": engine}, created_by=actor_user(by), total=1)
         job_enqueue(job=job)
     return job
 
@@ -111,7 +112,7 @@ def mapping_apply_start(*, mapping: Mapping, by: Actor) -> Job:
         raise MappingStateError(f"version {mapping.version} is {mapping.get_status_display().lower()}; "
                                 "only the accepted version can be applied")
     with transaction.atomic():
-        job = job_create(kind=Job.Kind.APPLY_MAPPING, target=mapping, params={"version": mapping.version},
+        job = job_create(kind=job_kinds.APPLY_MAPPING.key, target=mapping, params={"version": mapping.version},
                          created_by=actor_user(by), total=mapping.source.row_count or None)
         job_enqueue(job=job)
     return job

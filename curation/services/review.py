@@ -111,12 +111,11 @@ def review_queue_create(
     by: User | None,
 ) -> ReviewQueue:
     try:
-        kind_get(kind)
+        label = kind_get(kind).title
     except UnknownKind as exc:
         raise InvalidQueueSettings(str(exc)) from exc
     if ReviewQueue.objects.filter(kind=kind, subset=subset).exists():
         raise InvalidQueueSettings(f"a {kind} queue for {subset or 'all subsets'} already exists")
-    label = ReviewQueue.Kind(kind).label
     queue = ReviewQueue.objects.create(
         kind=kind,
         subset=subset,

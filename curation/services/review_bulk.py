@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from curation.models import Decision, Job, ReviewItem, ReviewQueue, Subset
 from curation.review.kinds import UnknownKind, kind_get
+from curation.services import job_kinds
 from curation.services.decisions import decision_build
 from curation.services.jobs import job_create, job_enqueue, job_progress
 from curation.services.review import ReviewError
@@ -169,7 +170,7 @@ def review_bulk_start(
     elif item_filter.subset_id is not None:
         target = Subset.objects.filter(pk=item_filter.subset_id).first()
     job = job_create(
-        kind=Job.Kind.BULK_DECIDE,
+        kind=job_kinds.BULK_DECIDE.key,
         target=target,
         params={"filter": item_filter.to_params(), "verdict": verdict, "reason": reason, "note": note, "confirmed": count},
         created_by=by,

@@ -5,6 +5,7 @@ from django.contrib.auth.models import User
 
 from curation.models import Job, ReviewQueue, Subset
 from curation.review.kinds import kind_get
+from curation.services import job_kinds
 from curation.services.jobs import job_create, job_enqueue, job_progress
 from curation.services.review import (
     ENQUEUE_BATCH_SIZE,
@@ -88,7 +89,7 @@ def review_fill_start(
     if overlap_rate is not None:
         review_queue_configure(queue=queue, by=by, overlap_rate=overlap_rate)
     job = job_create(
-        kind=Job.Kind.QUEUE_FILL,
+        kind=job_kinds.QUEUE_FILL.key,
         target=queue,
         params={"fraction": fraction, "seed": int(seed)},
         created_by=by,

@@ -13,6 +13,7 @@ from curation.errors import ApplicationError
 from curation.ingest.readers import SourceUnreadable, format_detect
 from curation.models import Job, Source
 from curation.selectors import source_unfinished_ingest
+from curation.services import job_kinds
 from curation.services.jobs import job_create, job_enqueue
 from curation.services.paths import PathNotAllowed, allowed_roots, path_check_allowed
 
@@ -144,7 +145,7 @@ def source_ingest_prepare(*, source: Source, by: AbstractBaseUser | AnonymousUse
         if running is not None:
             return running, False
         job = job_create(
-            kind=Job.Kind.INGEST,
+            kind=job_kinds.INGEST.key,
             target=source,
             params={"location": source.location, "image_root": source.image_root, "format": source.format},
             created_by=by if isinstance(by, User) else None,

@@ -13,9 +13,11 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from curation.errors import ApplicationError
-from curation.models import Job, Mapping, ReviewItem, ReviewQueue, Sample, SampleImage, Source, Subset
+from curation.models import Job, Mapping, ReviewItem, Sample, SampleImage, Source, Subset
 from curation.models.samples import RATING_AXES
+from curation.review.kinds import kind_label
 from curation.services.decisions import decision_record
+from curation.services.job_kinds import job_kind_label
 
 UNFINISHED_JOB_STATES = (Job.State.QUEUED, Job.State.RUNNING)
 
@@ -101,7 +103,6 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
             )
         )
 
-    kinds = dict(ReviewQueue.Kind.choices)
     undecided = (
         ReviewItem.objects.filter(subset=subset)
         .exclude(state=ReviewItem.State.DECIDED)
@@ -112,12 +113,12 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
     )
     for kind, n in undecided:
         checks.append(
-            OpenCheck("review_items_open", f"{n:,} {kinds.get(kind, kind).lower()} items are not decided yet.", count=n, url="/review/")
+            OpenCheck("review_items_open", f"{n:,} {kind_label(kind).lower()} items are not decided yet.", count=n, url="/review/")
         )
 
     for job in subset_running_jobs(subset=subset):
         checks.append(
-            OpenCheck("job_running", f"{job.get_kind_display()} #{job.pk} is {job.state}.", url=f"/jobs/{job.pk}/", job_id=job.pk)
+            OpenCheck("job_running", f"{job_kind_label(job.kind)} #{job.pk} is {job.state}.", url=f"/jobs/{job.pk}/", job_id=job.pk)
         )
     return checks
 

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from curation.errors import ApplicationError
 from curation.management.commands.suggest_mapping import source_lookup
 from curation.models import Job, Mapping
+from curation.services import job_kinds
 from curation.services.jobs import job_create
 from curation.services.mapping import mapping_accept, mapping_apply_start
 from workers.tasks.mapping import apply_mapping
@@ -78,5 +79,5 @@ class Command(BaseCommand):
             raise CommandError(f"version {mapping.version} is {mapping.status}; only the accepted version is applied")
         if options["queue"]:
             return mapping_apply_start(mapping=mapping, by=None)
-        return job_create(kind=Job.Kind.APPLY_MAPPING, target=mapping, params={"version": mapping.version},
+        return job_create(kind=job_kinds.APPLY_MAPPING.key, target=mapping, params={"version": mapping.version},
                           total=mapping.source.row_count or None)

@@ -2,8 +2,10 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from curation.models import Job, ReviewQueue, Subset
+from curation.models import Job, Subset
+from curation.review.kinds import kinds_registered
 from curation.selectors import subset_by_name_or_id
+from curation.services import job_kinds
 from curation.services.jobs import job_create
 from curation.services.review import ReviewError, review_queue_configure, review_queue_for
 from curation.services.review_fill import review_fill_start, review_queue_fill
@@ -15,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("subset", help="subset name or id")
-        parser.add_argument("--kind", default=ReviewQueue.Kind.SAMPLE, choices=ReviewQueue.Kind.values)
+        parser.add_argument("--kind", default="sample", choices=[k.kind for k in kinds_registered()])
         parser.add_argument("--fraction", type=float, default=1.0, help="share of the subset to queue (default: all)")
         parser.add_argument("--seed", type=int, default=0, help="seed of the random share (same seed, same samples)")
         parser.add_argument("--overlap", type=float, default=None, help="share of items given to a second reviewer")
@@ -41,7 +43,7 @@ class Command(BaseCommand):
             if options["overlap"] is not None:
                 review_queue_configure(queue=queue, by=user, overlap_rate=options["overlap"])
             job = job_create(
-                kind=Job.Kind.QUEUE_FILL, target=queue, created_by=user,
+                kind=job_kinds.QUEUE_FILL.key, target=queue, created_by=user,
                 params={"fraction": options["fraction"], "seed": options["seed"]},
             )
             with running_job(job.pk) as running:

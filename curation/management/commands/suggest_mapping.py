@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from curation.mapping.suggesters import ENGINES
 from curation.models import Job, Mapping, Source
 from curation.selectors import source_by_name_or_id
+from curation.services import job_kinds
 from curation.services.jobs import job_create
 from curation.services.mapping import MappingStateError, mapping_suggest_start
 from workers.tasks.mapping import suggest_mapping
@@ -34,7 +35,7 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"queued job #{job.pk}")
             return
-        job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=source, params={"engine": engine}, total=1)
+        job = job_create(kind=job_kinds.SUGGEST_MAPPING.key, target=source, params={"engine": engine}, total=1)
         suggest_mapping.run(job.pk)  # the task body, in this process: same job bookkeeping as a worker
         job.refresh_from_db()
         if job.state != Job.State.SUCCEEDED:

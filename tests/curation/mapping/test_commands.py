@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from curation.models import Job, Mapping, Sample
+from curation.services import job_kinds
 from tests.curation.mapping import layouts
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def test_suggest_then_accept_and_apply_from_the_command_line(curator):
     out = run("apply_mapping", source.name)
     assert "coco-captions v1: 2 samples in subset" in out and "0 rejected" in out
     assert Sample.objects.filter(source=source, mapping=mapping).count() == 2
-    assert Job.objects.filter(kind=Job.Kind.APPLY_MAPPING, state=Job.State.SUCCEEDED).count() == 1
+    assert Job.objects.filter(kind=job_kinds.APPLY_MAPPING.key, state=Job.State.SUCCEEDED).count() == 1
 
 
 def test_accept_without_a_version_takes_the_newest_suggestion(curator):
