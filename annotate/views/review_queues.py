@@ -8,8 +8,8 @@ from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
 from annotate.errors import form_add_error
+from annotate.htmx import HTMX_STOP_POLLING
 from annotate.review_forms import QueueFillForm, QueueSettingsForm
-from annotate.views.home import HTMX_STOP_POLLING
 from annotate.views.review_access import ReviewRequest
 from curation.errors import ApplicationError
 from curation.models import ReviewQueue, Subset

@@ -68,7 +68,8 @@ def _is_image_struct(value: dict) -> bool:
 IMAGE_SUFFIXES = tuple(IMAGE_EXTENSIONS)
 # Text of a JSON record that may need more than parsing: an image path, NUL or a lone surrogate, the reserved key.
 NEEDS_PREPARING = re.compile(
-    r"\.(?:jpe?g|png|webp|gif|bmp|tiff?)\s*\"|\\u0000|\\ud[89a-f]|\"\$image\"|\"data:image/", re.IGNORECASE
+    r"\.(?:jpe?g|png|webp|gif|bmp|tiff?)\s*\"|\\u0000|\\ud[89a-f]|" + re.escape(f'"{IMAGE_KEY}"') + r"|\"data:image/",
+    re.IGNORECASE,
 )
 # Images inlined as data URLs, as OpenAI chat messages carry them in `image_url` parts.
 DATA_URL = re.compile(r"data:image/[\w.+-]+;base64,", re.IGNORECASE)

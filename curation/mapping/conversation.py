@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 from curation.errors import ApplicationError
+from curation.ingest.records import IMAGE_KEY
 from curation.mapping.spec import Turns
 
 USER_ROLES = {"human", "user", "question", "q", "instruction", "prompt"}
@@ -66,7 +67,7 @@ def _text(content: Any, where: str) -> str:
                 texts.append(part)
             elif isinstance(part, dict) and part.get("type") == "text":
                 texts.append(str(part.get("text", "")))
-            elif isinstance(part, dict) and ("$image" in part or str(part.get("type", "")).startswith("image")):
+            elif isinstance(part, dict) and (IMAGE_KEY in part or str(part.get("type", "")).startswith("image")):
                 continue
             else:
                 raise ConversationError(f"{where}: content part {part!r:.80} is neither text nor an image")

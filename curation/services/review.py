@@ -4,7 +4,6 @@ Every decision is one set of appended Decision rows; a change of mind is a new s
 Round-2 (overlap) items wait until round 1 is decided, then go to anyone but the round-1 reviewer;
 only round 1 applies the kind's effect to the target.
 """
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from django.utils import timezone
 from curation.errors import ApplicationError
 from curation.models import Decision, ReviewItem, ReviewQueue, Subset
 from curation.review.kinds import DecisionForm, ReviewKind, UnknownKind, kind_get
+from curation.seeded import unit_hash
 from curation.services.actors import actor_user
 from curation.services.decisions import decision_build, decision_record
 
@@ -80,12 +80,6 @@ class ItemEntry:
     score: float | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     priority: int = 0
-
-
-def unit_hash(*parts: object) -> float:
-    """A number in [0, 1) fixed by its inputs: seeded sampling that any database reproduces."""
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 # --- queues -----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.contrib.auth.models import User
 
 from curation.models import Job, ReviewQueue, Subset
 from curation.review.kinds import kind_get
+from curation.seeded import unit_hash
 from curation.services import job_kinds
 from curation.services.jobs import job_create, job_enqueue, job_progress
 from curation.services.review import (
@@ -14,7 +15,6 @@ from curation.services.review import (
     review_items_enqueue,
     review_queue_configure,
     review_queue_for,
-    unit_hash,
 )
 
 # Targets are read by primary key in pages of this many (keyset pagination, no OFFSET).
