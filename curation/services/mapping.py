@@ -67,7 +67,7 @@ def mapping_create_version(
             reasons=[{"role": "note", "column": None, "text": note, "confidence": 0.0}],
             created_by=actor_user(by),
         )
-        decision_record(actor=actor_user(by), target=mapping, verdict="edit", note=note,
+        decision_record(by=actor_user(by), target=mapping, verdict="edit", note=note,
                         before=based_on.spec if based_on else None, after=canonical)
     return mapping
 
@@ -100,7 +100,7 @@ def mapping_accept(*, mapping: Mapping, by: Actor, subset_name: str | None = Non
         mapping.decided_by = actor_user(by)
         mapping.decided_at = timezone.now()
         mapping.save(update_fields=["status", "spec", "subset", "decided_by", "decided_at"])
-        decision_record(actor=actor_user(by), target=mapping, verdict="accept", before=before,
+        decision_record(by=actor_user(by), target=mapping, verdict="accept", before=before,
                         after={"status": mapping.status, "spec": spec, "subset": subset.name},
                         note=f"supersedes version {previous.version}" if previous else "")
         return mapping_apply_start(mapping=mapping, by=by)
@@ -132,6 +132,6 @@ def mapping_reject(*, mapping: Mapping, by: Actor, reason: str) -> Mapping:
         mapping.decided_by = actor_user(by)
         mapping.decided_at = timezone.now()
         mapping.save(update_fields=["status", "reject_reason", "decided_by", "decided_at"])
-        decision_record(actor=actor_user(by), target=mapping, verdict="reject", reason=reason, note=reason,
+        decision_record(by=actor_user(by), target=mapping, verdict="reject", reason=reason, note=reason,
                         before={"status": Mapping.Status.SUGGESTED}, after={"status": Mapping.Status.REJECTED})
     return mapping

@@ -19,7 +19,7 @@ from curation.models import Decision, ReviewItem, ReviewQueue, Subset
 from curation.review.kinds import DecisionForm, ReviewKind, UnknownKind, kind_get
 from curation.seeded import unit_hash
 from curation.services.actors import actor_user
-from curation.services.decisions import decision_build, decision_record
+from curation.services.decisions import decision_record
 
 ENQUEUE_BATCH_SIZE = 2_000
 
@@ -118,7 +118,7 @@ def review_queue_create(
         overlap_rate=_check_overlap(overlap_rate),
         created_by=actor_user(by),
     )
-    decision_record(actor=by, target=queue, verdict="create_queue", after=_queue_settings(queue))
+    decision_record(by=by, target=queue, verdict="create_queue", after=_queue_settings(queue))
     return queue
 
 
@@ -166,7 +166,7 @@ def review_queue_configure(
             queue.assignees.set(list(assignees))
         after = _queue_settings(queue)
         if after != before:
-            decision_record(actor=by, target=queue, verdict="configure_queue", before=before, after=after)
+            decision_record(by=by, target=queue, verdict="configure_queue", before=before, after=after)
     return queue
 
 
@@ -320,9 +320,9 @@ def _decision_rows(kind: ReviewKind, item: ReviewItem, target: Any, user: User, 
     target_type = ContentType.objects.get_for_id(item.target_type_id)
 
     def row(verdict: str, reason: str, before: Any, after: Any, note: str = "") -> Decision:
-        return decision_build(
-            actor=user, target_type=target_type, target_id=item.target_id, item=item,
-            verdict=verdict, reason=reason, note=note, before=before, after=after,
+        return decision_record(
+            by=user, target=(target_type, item.target_id), item=item,
+            verdict=verdict, reason=reason, note=note, before=before, after=after, save=False,
         )
 
     rows = []

@@ -19,7 +19,7 @@ from django.utils import timezone
 from curation.models import Decision, Job, ReviewItem, ReviewQueue, Subset
 from curation.review.kinds import UnknownKind, kind_get
 from curation.services import job_kinds
-from curation.services.decisions import decision_build
+from curation.services.decisions import decision_record
 from curation.services.jobs import job_create, job_enqueue, job_progress
 from curation.services.review import ReviewError
 
@@ -230,10 +230,10 @@ def _decide_batch(
     rows = []
     for item in batch:
         before, after = changes.get(item.target_id, (None, None))
-        row = decision_build(
-            actor=actor,
-            target_type=ContentType.objects.get_for_id(item.target_type_id),
-            target_id=item.target_id,
+        row = decision_record(
+            by=actor,
+            target=(ContentType.objects.get_for_id(item.target_type_id), item.target_id),
+            save=False,
             verdict=verdict,
             reason=reason,
             note=note,

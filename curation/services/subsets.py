@@ -152,7 +152,7 @@ def subset_approve(*, subset: Subset, by: User) -> Subset:
         locked.approved_at = timezone.now()
         locked.save(update_fields=["status", "approved_by", "approved_at"])
         decision_record(
-            actor=by,
+            by=by,
             target=locked,
             verdict="approve",
             before={"status": Subset.Status.DRAFT},
@@ -176,7 +176,7 @@ def subset_reopen(*, subset: Subset, by: User, reason: str = "") -> Subset:
         locked.approved_by = None
         locked.approved_at = None
         locked.save(update_fields=["status", "approved_by", "approved_at"])
-        decision_record(actor=by, target=locked, verdict="reopen", reason=reason, before=before, after={"status": Subset.Status.DRAFT})
+        decision_record(by=by, target=locked, verdict="reopen", reason=reason, before=before, after={"status": Subset.Status.DRAFT})
     return locked
 
 
