@@ -5,13 +5,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.errors import error_messages, message_error
 from annotate.mapping_forms import MappingSpecForm, SpecInputError
+from annotate.requests import AppRequest
 from curation.errors import ApplicationError
 from curation.mapping.spec import SpecError, spec_parse, spec_to_dict
 from curation.mapping.suggesters import ENGINES
@@ -96,7 +97,7 @@ def _columns(source: Source) -> list[str]:
     return list(source.columns or {})
 
 
-def _page(request: HttpRequest, source: Source, *, shown: Mapping | None, form: MappingSpecForm,
+def _page(request: AppRequest, source: Source, *, shown: Mapping | None, form: MappingSpecForm,
           spec: dict[str, Any], seed: int, editor_errors: list[str] | None = None, status: int = 200,
           versions: list[Mapping] | None = None, suggest_job: Job | None = None) -> HttpResponse:
     accepted = mapping_accepted(source=source)
@@ -116,7 +117,7 @@ def _page(request: HttpRequest, source: Source, *, shown: Mapping | None, form: 
 @login_required
 @permission_required("curation.view_mapping", raise_exception=True)
 @require_GET
-def mapping_page(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_page(request: AppRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
     versions = mapping_versions(source=source)
     # A suggestion stores its version and its job's result in one transaction: if the job read now names a
@@ -137,7 +138,7 @@ def mapping_page(request: HttpRequest, source_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.view_mapping", raise_exception=True)
 @require_POST
-def mapping_preview_view(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_preview_view(request: AppRequest, source_id: int) -> HttpResponse:
     """Re-render the preview for the spec being typed; the other editor is refreshed out of band."""
     source = _get_source(source_id)
     form = MappingSpecForm(request.POST, columns=_columns(source))
@@ -161,7 +162,7 @@ def mapping_preview_view(request: HttpRequest, source_id: int) -> HttpResponse:
     return render(request, "annotate/mapping.html#preview_response", context)
 
 
-def _submitted_spec(request: HttpRequest, source: Source) -> tuple[MappingSpecForm, dict[str, Any] | None, Mapping | None, str]:
+def _submitted_spec(request: AppRequest, source: Source) -> tuple[MappingSpecForm, dict[str, Any] | None, Mapping | None, str]:
     form = MappingSpecForm(request.POST, columns=_columns(source))
     version = request.POST.get("version")
     base = _get_mapping(source, int(version)) if version and version.isdigit() else None
@@ -171,7 +172,7 @@ def _submitted_spec(request: HttpRequest, source: Source) -> tuple[MappingSpecFo
         return form, None, base, str(exc)
 
 
-def _rerender(request: HttpRequest, source: Source, form: MappingSpecForm, base: Mapping | None,
+def _rerender(request: AppRequest, source: Source, form: MappingSpecForm, base: Mapping | None,
               spec: dict[str, Any] | None, errors: list[str]) -> HttpResponse:
     seed = int(request.POST["seed"]) if request.POST.get("seed", "").isdigit() else 0
     return _page(request, source, shown=base, form=form, spec=spec or (base.spec if base else _blank_spec(source)),
@@ -181,7 +182,7 @@ def _rerender(request: HttpRequest, source: Source, form: MappingSpecForm, base:
 @login_required
 @permission_required("curation.decide_mapping", raise_exception=True)
 @require_POST
-def mapping_save(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_save(request: AppRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
     form, spec, base, problem = _submitted_spec(request, source)
     if spec is None:
@@ -197,7 +198,7 @@ def mapping_save(request: HttpRequest, source_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.decide_mapping", raise_exception=True)
 @require_POST
-def mapping_accept_view(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_accept_view(request: AppRequest, source_id: int) -> HttpResponse:
     """Accept what the editor shows: the shown version itself if unchanged, else a new version made of the edit."""
     source = _get_source(source_id)
     form, spec, base, problem = _submitted_spec(request, source)
@@ -222,7 +223,7 @@ def mapping_accept_view(request: HttpRequest, source_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.decide_mapping", raise_exception=True)
 @require_POST
-def mapping_reject_view(request: HttpRequest, source_id: int, version: int) -> HttpResponse:
+def mapping_reject_view(request: AppRequest, source_id: int, version: int) -> HttpResponse:
     source = _get_source(source_id)
     mapping = _get_mapping(source, version)
     try:
@@ -237,7 +238,7 @@ def mapping_reject_view(request: HttpRequest, source_id: int, version: int) -> H
 @login_required
 @permission_required("curation.decide_mapping", raise_exception=True)
 @require_POST
-def mapping_reapply_view(request: HttpRequest, source_id: int, version: int) -> HttpResponse:
+def mapping_reapply_view(request: AppRequest, source_id: int, version: int) -> HttpResponse:
     source = _get_source(source_id)
     mapping = _get_mapping(source, version)
     try:
@@ -252,7 +253,7 @@ def mapping_reapply_view(request: HttpRequest, source_id: int, version: int) -> 
 @login_required
 @permission_required("curation.decide_mapping", raise_exception=True)
 @require_POST
-def mapping_suggest_view(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_suggest_view(request: AppRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
     engine = request.POST.get("engine", "auto")
     try:
@@ -267,7 +268,7 @@ def mapping_suggest_view(request: HttpRequest, source_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.view_mapping", raise_exception=True)
 @require_GET
-def mapping_status(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_status(request: AppRequest, source_id: int) -> HttpResponse:
     """The applied samples, refreshed when the apply job's bar turns finished."""
     source = _get_source(source_id)
     return render(request, "annotate/mapping.html#applied", {"source": source,

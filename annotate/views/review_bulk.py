@@ -8,8 +8,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from annotate.errors import form_add_error
+from annotate.requests import AppRequest
 from annotate.review_forms import BulkDecideForm, BulkFilterForm
-from annotate.views.review_access import ReviewRequest
 from curation.errors import ApplicationError
 from curation.models import Job
 from curation.review.kinds import kind_get
@@ -45,7 +45,7 @@ def _filter_pairs(data: QueryDict) -> list[tuple[str, str]]:
 @login_required
 @permission_required("curation.bulk_decide_item", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def review_bulk(request: ReviewRequest) -> HttpResponse:
+def review_bulk(request: AppRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     filter_form = BulkFilterForm(source if "kind" in source else None)
     decide_form = BulkDecideForm(request.POST if request.method == "POST" else None)

@@ -5,6 +5,7 @@ services/mapping_preview.py; both are re-exported here so callers have one place
 """
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from curation.mapping.spec import spec_parse, spec_to_dict
 from curation.mapping.suggesters import ENGINES, UnknownSuggester
 from curation.models import Job, Mapping, Source, Subset
 from curation.services import job_kinds
-from curation.services.actors import Actor, actor_user
+from curation.services.actors import actor_user
 from curation.services.decisions import decision_record
 from curation.services.jobs import job_create, job_enqueue
 from curation.services.mapping_build import mapping_apply, mapping_next_version, mapping_suggest
@@ -41,7 +42,7 @@ class MappingStateError(ApplicationError, ValueError):
     status = 409
 
 
-def mapping_suggest_start(*, source: Source, by: Actor, engine: str = "auto") -> Job:
+def mapping_suggest_start(*, source: Source, by: User | None, engine: str = "auto") -> Job:
     if engine not in ENGINES:
         raise UnknownSuggester(f"unknown suggester {engine!r} (choose from {', '.join(ENGINES)})")
     if source.status != Source.Status.READY:
@@ -54,7 +55,7 @@ def mapping_suggest_start(*, source: Source, by: Actor, engine: str = "auto") ->
 
 
 def mapping_create_version(
-    *, source: Source, spec: dict[str, Any], by: Actor, based_on: Mapping | None = None
+    *, source: Source, spec: dict[str, Any], by: User | None, based_on: Mapping | None = None
 ) -> Mapping:
     """Save a curator's edited spec as a new suggested version (validated: SpecError lists every problem)."""
     canonical = spec_to_dict(spec_parse(spec, columns=source.columns))
@@ -72,7 +73,7 @@ def mapping_create_version(
     return mapping
 
 
-def mapping_accept(*, mapping: Mapping, by: Actor, subset_name: str | None = None) -> Job:
+def mapping_accept(*, mapping: Mapping, by: User | None, subset_name: str | None = None) -> Job:
     """Accept a suggested version: it supersedes the accepted one, gets its subset, and its apply job is queued."""
     with transaction.atomic():
         mapping = Mapping.objects.select_for_update().select_related("source").get(pk=mapping.pk)
@@ -106,7 +107,7 @@ def mapping_accept(*, mapping: Mapping, by: Actor, subset_name: str | None = Non
         return mapping_apply_start(mapping=mapping, by=by)
 
 
-def mapping_apply_start(*, mapping: Mapping, by: Actor) -> Job:
+def mapping_apply_start(*, mapping: Mapping, by: User | None) -> Job:
     """Queue (again) the apply job of the accepted version."""
     if mapping.status != Mapping.Status.ACCEPTED:
         raise MappingStateError(f"version {mapping.version} is {mapping.get_status_display().lower()}; "
@@ -118,7 +119,7 @@ def mapping_apply_start(*, mapping: Mapping, by: Actor) -> Job:
     return job
 
 
-def mapping_reject(*, mapping: Mapping, by: Actor, reason: str) -> Mapping:
+def mapping_reject(*, mapping: Mapping, by: User | None, reason: str) -> Mapping:
     reason = (reason or "").strip()
     if not reason:
         raise MappingStateError("say why the mapping is rejected")

@@ -153,10 +153,10 @@ def review_bulk_start(
     reason: str = "",
     note: str = "",
     confirmed_count: int,
-    by: User,
+    by: User | None,
 ) -> Job:
     """Check the verdict and the confirmed count, then decide the filter's items in a background Job."""
-    if not by.has_perm("curation.bulk_decide_item"):
+    if by is None or not by.has_perm("curation.bulk_decide_item"):
         raise InvalidBulkDecision("only curators and admins can decide items in bulk")
     _check_verdict(item_filter.kind, verdict, reason)
     count = review_bulk_count(item_filter=item_filter)

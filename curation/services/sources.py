@@ -3,7 +3,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -14,6 +14,7 @@ from curation.ingest.readers import SourceUnreadable, format_detect
 from curation.models import Job, Source
 from curation.selectors import source_unfinished_ingest
 from curation.services import job_kinds
+from curation.services.actors import actor_user
 from curation.services.jobs import job_create, job_enqueue
 from curation.services.paths import PathNotAllowed, allowed_roots, path_check_allowed
 
@@ -77,7 +78,7 @@ def source_register(
     license: str = "",
     citation: str = "",
     description: str = "",
-    created_by: AbstractBaseUser | AnonymousUser | None = None,
+    by: User | None = None,
     image_root: str = "",
 ) -> Source:
     """Register a source; SourceInvalid (by field) for a taken name, a path outside the roots or missing, a bad format.
@@ -120,7 +121,7 @@ def source_register(
                 license=license.strip(),
                 citation=citation.strip(),
                 description=description.strip(),
-                created_by=created_by if isinstance(created_by, User) else None,
+                created_by=actor_user(by),
             )
     except IntegrityError as exc:  # the same name registered at the same moment
         raise SourceInvalid("name", f"A source named {name!r} already exists.") from exc
@@ -137,7 +138,7 @@ def source_upload_save(*, upload: UploadedFile) -> Path:
     return target
 
 
-def source_ingest_prepare(*, source: Source, by: AbstractBaseUser | AnonymousUser | None = None) -> tuple[Job, bool]:
+def source_ingest_prepare(*, source: Source, by: User | None = None) -> tuple[Job, bool]:
     """The ingest job to run: the one already queued or running, or a new one. (job, created)."""
     with transaction.atomic():
         Source.objects.select_for_update().filter(pk=source.pk).first()
@@ -155,7 +156,7 @@ def source_ingest_prepare(*, source: Source, by: AbstractBaseUser | AnonymousUse
         return job, True
 
 
-def source_ingest_start(*, source: Source, by: AbstractBaseUser | AnonymousUser | None = None) -> Job:
+def source_ingest_start(*, source: Source, by: User | None = None) -> Job:
     """Create the ingest Job and enqueue the worker task after commit (an ingest already under way is returned)."""
     with transaction.atomic():
         job, created = source_ingest_prepare(source=source, by=by)

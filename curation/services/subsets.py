@@ -135,7 +135,7 @@ def subset_running_jobs(*, subset: Subset) -> list[Job]:
     )
 
 
-def subset_approve(*, subset: Subset, by: User) -> Subset:
+def subset_approve(*, subset: Subset, by: User | None) -> Subset:
     """Approve the subset for export; SubsetNotApprovable if it is approved already or something is still open."""
     with transaction.atomic():
         locked = Subset.objects.select_for_update().get(pk=subset.pk)
@@ -161,7 +161,7 @@ def subset_approve(*, subset: Subset, by: User) -> Subset:
     return locked
 
 
-def subset_reopen(*, subset: Subset, by: User, reason: str = "") -> Subset:
+def subset_reopen(*, subset: Subset, by: User | None, reason: str = "") -> Subset:
     """Take an approved subset back to draft (e.g. to fix a mapping); exports made before keep their files."""
     with transaction.atomic():
         locked = Subset.objects.select_for_update().get(pk=subset.pk)
