@@ -82,8 +82,10 @@ def review_fill_start(
     seed: int = 0,
     overlap_rate: float | None = None,
     by: User | None,
+    enqueue: bool = True,
 ) -> Job:
-    """Create (or reuse) the subset's queue of this kind and fill it in a background Job."""
+    """Create (or reuse) the subset's queue of this kind and fill it in a Job, sent to a worker unless enqueue=False
+    (a command runs the task body in its own process)."""
     fraction = _check_fraction(fraction)
     queue = review_queue_for(kind=kind, subset=subset, by=by)
     if overlap_rate is not None:
@@ -95,4 +97,4 @@ def review_fill_start(
         created_by=by,
         total=subset.sample_count or None,
     )
-    return job_enqueue(job=job)
+    return job_enqueue(job=job) if enqueue else job

@@ -29,7 +29,7 @@ class OpenCheck:
     code: str
     message: str
     count: int = 1
-    url: str = ""
+    source_id: int | None = None  # what the check is about: the page links to it
     job_id: int | None = None
 
 
@@ -65,7 +65,7 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
             OpenCheck(
                 "mapping_undecided",
                 f"Mapping v{mapping.version} of source {mapping.source.name} awaits a decision.",
-                url=f"/sources/{mapping.source_id}/",
+                source_id=mapping.source_id,
             )
         )
     not_applied = Mapping.objects.filter(subset=subset, status=Mapping.Status.ACCEPTED, applied_at__isnull=True)
@@ -74,7 +74,7 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
             OpenCheck(
                 "mapping_not_applied",
                 f"Mapping v{mapping.version} of source {mapping.source.name} is accepted but its samples are not built yet.",
-                url=f"/sources/{mapping.source_id}/",
+                source_id=mapping.source_id,
             )
         )
     source_ids = set(samples.order_by().values_list("source_id", flat=True).distinct())
@@ -83,7 +83,7 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
     )
     for source in Source.objects.filter(pk__in=source_ids - accepted).order_by("name"):
         checks.append(
-            OpenCheck("mapping_not_accepted", f"Source {source.name} has no accepted mapping.", url=f"/sources/{source.pk}/")
+            OpenCheck("mapping_not_accepted", f"Source {source.name} has no accepted mapping.", source_id=source.pk)
         )
     stale = (
         samples.filter(mapping__isnull=False)
@@ -113,12 +113,12 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
     )
     for kind, n in undecided:
         checks.append(
-            OpenCheck("review_items_open", f"{n:,} {kind_label(kind).lower()} items are not decided yet.", count=n, url="/review/")
+            OpenCheck("review_items_open", f"{n:,} {kind_label(kind).lower()} items are not decided yet.", count=n)
         )
 
     for job in subset_running_jobs(subset=subset):
         checks.append(
-            OpenCheck("job_running", f"{job_kind_label(job.kind)} #{job.pk} is {job.state}.", url=f"/jobs/{job.pk}/", job_id=job.pk)
+            OpenCheck("job_running", f"{job_kind_label(job.kind)} #{job.pk} is {job.state}.", job_id=job.pk)
         )
     return checks
 
