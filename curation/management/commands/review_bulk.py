@@ -8,10 +8,10 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from curation.errors import ApplicationError
 from curation.models import Job, ReviewItem
 from curation.review.kinds import kinds_registered
 from curation.selectors import subset_by_name_or_id
-from curation.services.review import ReviewError
 from curation.services.review_bulk import UNDECIDED_STATES, ItemFilter, review_bulk_count, review_bulk_start
 
 POLL_SECONDS = 1.0
@@ -68,7 +68,7 @@ class Command(BaseCommand):
                 confirmed_count=options["confirm"],
                 by=user,
             )
-        except ReviewError as exc:
+        except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Deciding {count:,} items in job {job.pk} (follow it at /jobs/{job.pk}/).")
         if options["wait"]:
