@@ -28,6 +28,10 @@ def test_admins_create_annotators_and_put_them_in_roles_and_queues(admin_client_
     assert list(queue.assignees.all()) == [newbie]
     _action(admin_client_, "unassign_queue", [newbie], queue=queue.pk)
     assert not queue.assignees.exists()
+    from curation.models import Decision
+
+    audit = Decision.objects.filter(verdict="configure_queue", target_id=str(queue.pk)).order_by("pk")
+    assert [d.after["assignees"] for d in audit] == [["newbie"], []]  # each change of assignees is an audit row
     _action(admin_client_, "assign_subset", [newbie, reviewer], subset=samples[0].subset_id)
     assert set(queue.assignees.all()) == {newbie, reviewer}
     _action(admin_client_, "deactivate", [newbie])
