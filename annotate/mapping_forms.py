@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from curation.errors import ApplicationError
 from curation.mapping.spec import (
     ANSWER_BY,
     ANSWER_FORMATS,
@@ -30,8 +31,11 @@ def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(v, v.replace("_", " ")) for v in values]
 
 
-class SpecInputError(ValueError):
+class SpecInputError(ApplicationError, ValueError):
     """The editor's input cannot be read as a spec at all (bad JSON, a malformed filter line)."""
+
+    code = "invalid_spec_input"
+    status = 400
 
 
 class MappingSpecForm(forms.Form):

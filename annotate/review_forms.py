@@ -7,12 +7,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from curation.models import Decision, ReviewItem, ReviewQueue, Subset
-from curation.review.kinds import kinds_registered
+from curation.review.kinds import kind_label, kinds_registered
 from curation.services.review_bulk import ATTRIBUTE_KEY, UNDECIDED_STATES
 
 
 def _kind_choices() -> list[tuple[str, str]]:
-    return [(k.kind, ReviewQueue.Kind(k.kind).label) for k in kinds_registered()]
+    return [(k.kind, k.title) for k in kinds_registered()]
 
 
 class PercentField(forms.CharField):
@@ -103,7 +103,7 @@ class BulkFilterForm(forms.Form):
             self.add_error("score_max", "The upper bound is below the lower one.")
         queue = cleaned.get("queue")
         if queue is not None and cleaned.get("kind") and queue.kind != cleaned["kind"]:
-            self.add_error("queue", f"That queue holds {queue.get_kind_display()} items.")
+            self.add_error("queue", f"That queue holds {kind_label(queue.kind)} items.")
         return cleaned
 
 
@@ -128,7 +128,7 @@ class AuditFilterForm(forms.Form):
     verdict = forms.ChoiceField(
         required=False, choices=lambda: [("", "any"), *((v, v) for v in Decision.objects.order_by("verdict").values_list("verdict", flat=True).distinct())]
     )
-    kind = forms.ChoiceField(required=False, choices=lambda: [("", "any"), *ReviewQueue.Kind.choices])
+    kind = forms.ChoiceField(required=False, choices=lambda: [("", "any"), *_kind_choices()])
     target_type = TargetTypeField(
         required=False, queryset=ContentType.objects.filter(app_label="curation").order_by("model"), empty_label="any",
         label="What it is about",

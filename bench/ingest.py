@@ -17,6 +17,8 @@ from pathlib import Path
 
 import psycopg
 
+from curation.services import job_kinds
+
 BENCH_DB = "bench_ingest"
 GOAL_RATIO = 0.5
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,13 +44,13 @@ def _write_samples(path: Path, count: int) -> None:
 
 
 def _run_service(path: Path) -> tuple[float, int, int]:
-    from curation.models import Job, SourceRow
+    from curation.models import SourceRow
     from curation.services.ingest import source_ingest
     from curation.services.jobs import job_create
     from curation.services.sources import source_register
 
     source = source_register(name=f"bench-{time.time_ns()}", location=str(path))
-    job = job_create(kind=Job.Kind.INGEST, target=source)
+    job = job_create(kind=job_kinds.INGEST.key, target=source)
     started = time.perf_counter()
     source_ingest(source=source, job=job)
     elapsed = time.perf_counter() - started
@@ -56,12 +58,12 @@ def _run_service(path: Path) -> tuple[float, int, int]:
 
 
 def _run_reingest(path: Path) -> float:
-    from curation.models import Job, Source
+    from curation.models import Source
     from curation.services.ingest import source_ingest
     from curation.services.jobs import job_create
 
     source = Source.objects.order_by("-id").first()
-    job = job_create(kind=Job.Kind.INGEST, target=source)
+    job = job_create(kind=job_kinds.INGEST.key, target=source)
     started = time.perf_counter()
     source_ingest(source=source, job=job)
     return time.perf_counter() - started

@@ -64,12 +64,12 @@ def _seed_base(clients: int) -> tuple[int, int, list[str]]:
     from django.contrib.auth.models import Group, User
     from rest_framework.authtoken.models import Token
 
-    from curation.models import ReviewQueue, Source, Subset
+    from curation.models import Source, Subset
     from curation.services.review import review_queue_create
 
     subset = Subset.objects.create(name="bench-review")
     source = Source.objects.create(name="bench-review-source", location="/dev/null", status=Source.Status.READY)
-    queue = review_queue_create(kind=ReviewQueue.Kind.SAMPLE, subset=subset, by=None)
+    queue = review_queue_create(kind="sample", subset=subset, by=None)
     reviewers = Group.objects.get(name="reviewer")
     tokens = []
     for i in range(clients):

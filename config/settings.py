@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "annotate.middleware.AppErrorPagesMiddleware",
+    "annotate.errors.ApplicationErrorMiddleware",  # pages answer an uncaught domain error with its status
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -149,14 +150,11 @@ FINECURATE_MAX_IMAGE_BYTES = env_int("FINECURATE_MAX_IMAGE_BYTES", 50 * 1024 * 1
 FINECURATE_EXPORT_TTL_DAYS = env_int("FINECURATE_EXPORT_TTL_DAYS", 30, minimum=1)
 
 # Model engines: each is optional; without one the built-in default runs and names itself.
-FINECURATE_SSCD_MODEL_PATH = env_str("FINECURATE_SSCD_MODEL_PATH")
 FINECURATE_TORCH_DEVICE = env_choice("FINECURATE_TORCH_DEVICE", "cpu", {"cpu", "cuda", "mps"})
 FINECURATE_LLM_BASE_URL = env_str("FINECURATE_LLM_BASE_URL")
 FINECURATE_LLM_MODEL = env_str("FINECURATE_LLM_MODEL")
 FINECURATE_LLM_API_KEY = env_str("FINECURATE_LLM_API_KEY")
 FINECURATE_LLM_TIMEOUT = env_float("FINECURATE_LLM_TIMEOUT", 60.0, minimum=1.0)
-FINECURATE_TRANSFORMERS_MODEL_DIR = env_str("FINECURATE_TRANSFORMERS_MODEL_DIR")
-FINECURATE_DUPLICATE_THRESHOLD = env_float("FINECURATE_DUPLICATE_THRESHOLD", 0.95, minimum=0.0, maximum=1.0)
 FINECURATE_REVIEW_LEASE_SECONDS = env_int("FINECURATE_REVIEW_LEASE_SECONDS", 600, minimum=10)
 # A worker beats every FINECURATE_JOB_HEARTBEAT_SECONDS while it runs a job; a running job silent for
 # FINECURATE_JOB_STALL_SECONDS has lost its worker: the page shows it stalled and offers Retry and Cancel.
@@ -194,15 +192,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# Queues: io (file reading and writing), cpu (rules, small models), gpu (embeddings, large models).
-CELERY_TASK_ROUTES = {
-    "workers.tasks.ingest.*": {"queue": "io"},
-    "workers.tasks.exports.*": {"queue": "io"},
-    "workers.tasks.embed.*": {"queue": "gpu"},
-}
+# Queues: io (file reading and writing), cpu (rules, small models), gpu (embeddings, large models). A job's task
+# goes to the queue its kind names (curation/services/job_kinds.py, sent by job_enqueue); beat tasks name theirs.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Delete the files of exports past FINECURATE_EXPORT_TTL_DAYS.
-    "exports-cleanup": {"task": "workers.tasks.exports.exports_cleanup", "schedule": 3600.0},
+    "exports-cleanup": {"task": "workers.tasks.exports.exports_cleanup", "schedule": 3600.0, "options": {"queue": "io"}},
     # Return review items whose claim lapsed (FINECURATE_REVIEW_LEASE_SECONDS) to their queues.
     "review-release-expired": {"task": "workers.tasks.review.review_release_expired", "schedule": 60.0},
 }
@@ -234,7 +228,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a "format" or "status" field: name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
-        "ExportFormatEnum": "curation.models.exports.Export.Format",
+        "ExportFormatEnum": "curation.exporters.format_choices",
         "SourceFormatEnum": "curation.models.sources.Source.Format",
         "SubsetStatusEnum": "curation.models.samples.Subset.Status",
         "SampleStatusEnum": "curation.models.samples.Sample.Status",

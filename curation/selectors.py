@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 
 from curation.models import Job, Mapping, Source, SourceRow, Subset
+from curation.services import job_kinds
 
 
 def job_latest_for(*, target: models.Model, kind: str | None = None) -> Job | None:
@@ -26,13 +27,13 @@ def sources_list() -> models.QuerySet[Source]:
 
 def source_ingest_job(*, source: Source) -> Job | None:
     """The source's latest ingest job (the one its page shows)."""
-    return job_latest_for(target=source, kind=Job.Kind.INGEST)
+    return job_latest_for(target=source, kind=job_kinds.INGEST.key)
 
 
 def source_unfinished_ingest(*, source: Source) -> Job | None:
     return (
         Job.objects.filter(
-            kind=Job.Kind.INGEST,
+            kind=job_kinds.INGEST.key,
             target_type=ContentType.objects.get_for_model(Source),
             target_id=str(source.pk),
             state__in=[Job.State.QUEUED, Job.State.RUNNING],

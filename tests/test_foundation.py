@@ -3,7 +3,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 
-from curation.models import Job
+from curation.services import job_kinds
 from curation.services.jobs import RowError, job_create, job_progress, job_reject_rows, job_succeed
 
 
@@ -23,7 +23,7 @@ def test_roles_exist_with_their_permissions(roles):
 
 @pytest.mark.django_db
 def test_job_page_polls_until_done_then_stops(curator_client, curator):
-    job = job_create(kind=Job.Kind.INGEST, created_by=curator, total=10)
+    job = job_create(kind=job_kinds.INGEST.key, created_by=curator, total=10)
     job_progress(job=job, done=4)
     job_reject_rows(job=job, errors=[RowError(message="not JSON", row_number=3, location="line 4")])
     response = curator_client.get(f"/jobs/{job.pk}/", headers={"HX-Request": "true"})

@@ -26,6 +26,7 @@ from PIL import Image as PILImage
 from curation.mapping.suggesters.build import CAPTION_INSTRUCTIONS, OCR_INSTRUCTIONS
 from curation.models import Job, Mapping, Sample, Source, Subset
 from curation.selectors import job_latest_for
+from curation.services import job_kinds
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -469,13 +470,13 @@ def test_a_curator_takes_a_layout_from_files_to_samples(celery_worker_real, cura
     written = layout.files(tmp_path)
     source = register(curator_client, layout, written)
 
-    ingest = wait_job(source, Job.Kind.INGEST)
+    ingest = wait_job(source, job_kinds.INGEST.key)
     source.refresh_from_db()
     assert ingest.error_count == 0, list(ingest.errors.values_list("message", flat=True))
     assert source.status == Source.Status.READY and source.row_count >= 2
 
     # The first ingest queues a suggestion; the page shows it with a preview of real rows.
-    suggest = wait_job(source, Job.Kind.SUGGEST_MAPPING)
+    suggest = wait_job(source, job_kinds.SUGGEST_MAPPING.key)
     suggestion = Mapping.objects.get(pk=suggest.result["mapping_id"])
     page = curator_client.get(f"/sources/{source.pk}/mapping/")
     html = page.content.decode()
@@ -494,7 +495,7 @@ def test_a_curator_takes_a_layout_from_files_to_samples(celery_worker_real, cura
     suggestion.refresh_from_db()
     assert suggestion.status == Mapping.Status.ACCEPTED  # the suggestion itself, not an edited copy
 
-    apply = wait_job(suggestion, Job.Kind.APPLY_MAPPING)
+    apply = wait_job(suggestion, job_kinds.APPLY_MAPPING.key)
     assert apply.error_count == 0, list(apply.errors.values_list("message", flat=True))
     samples = list(Sample.objects.filter(source=source).order_by("row_number"))
     assert len(samples) == source.row_count and apply.result["samples"] == len(samples)

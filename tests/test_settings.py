@@ -46,7 +46,7 @@ def test_missing_secret_key_without_debug_fails_loudly():
     [
         ("DEBUG", "maybe", "is not a boolean"),
         ("FINECURATE_MAX_IMAGE_PIXELS", "lots", "is not an integer"),
-        ("FINECURATE_DUPLICATE_THRESHOLD", "1.5", "is outside"),
+        ("FINECURATE_LLM_TIMEOUT", "0.5", "is outside"),
         ("FINECURATE_TORCH_DEVICE", "tpu", "is not one of"),
         ("DATABASE_URL", "mysql://root@127.0.0.1/test", "must point at PostgreSQL or SQLite"),
     ],

@@ -14,8 +14,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from annotate.audit_display import target_labels, value_diff
+from annotate.requests import AppRequest
 from annotate.review_forms import AuditFilterForm
-from annotate.views.review_access import ReviewRequest
 from curation.models import Decision
 from curation.review.selectors import decisions_filtered
 
@@ -26,21 +26,21 @@ CSV_COLUMNS = ["id", "created_at", "actor", "verdict", "reason", "note", "target
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _filtered(request: ReviewRequest) -> tuple[AuditFilterForm, Any]:
+def _filtered(request: AppRequest) -> tuple[AuditFilterForm, Any]:
     form = AuditFilterForm(request.GET)
     if form.is_valid():
         return form, decisions_filtered(**form.selector_kwargs())
     return form, Decision.objects.none()
 
 
-def _filter_query(request: ReviewRequest) -> str:
+def _filter_query(request: AppRequest) -> str:
     return urlencode([(k, v) for k in request.GET if k != "before" for v in request.GET.getlist(k) if v])
 
 
 @login_required
 @permission_required("curation.view_decision", raise_exception=True)
 @require_GET
-def audit_list(request: ReviewRequest) -> HttpResponse:
+def audit_list(request: AppRequest) -> HttpResponse:
     form, rows = _filtered(request)
     before = request.GET.get("before", "")
     if before.isdigit():
@@ -101,7 +101,7 @@ def _csv_rows(rows: Any) -> Iterator[str]:
 @login_required
 @permission_required("curation.view_decision", raise_exception=True)
 @require_GET
-def audit_export(request: ReviewRequest) -> HttpResponseBase:
+def audit_export(request: AppRequest) -> HttpResponseBase:
     form, rows = _filtered(request)
     if not form.is_valid():
         return HttpResponse("; ".join(str(e) for errs in form.errors.values() for e in errs), status=400, content_type="text/plain")

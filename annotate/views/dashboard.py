@@ -10,7 +10,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from annotate.views.review_access import ReviewRequest
+from annotate.requests import AppRequest
 from curation.models import ReviewQueue
 from curation.review.selectors import agreement, queue_progress_many, throughput
 from curation.review.statistics import Agreement
@@ -123,7 +123,7 @@ def _buckets(hourly: list[tuple], hours: int) -> list[tuple[str, int]]:
 @login_required
 @permission_required("curation.view_decision", raise_exception=True)
 @require_GET
-def dashboard(request: ReviewRequest) -> HttpResponse:
+def dashboard(request: AppRequest) -> HttpResponse:
     window = request.GET.get("window", DEFAULT_WINDOW)
     if window not in WINDOWS:
         window = DEFAULT_WINDOW

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from annotate.htmx import HTMX_STOP_POLLING
 from annotate.requests import AppRequest
 from curation.exporters.archive import archive_folder_name, archive_size
 from curation.exporters.registry import COLUMNS, FILTERS, FORMATS, ExportConfigError, ExportFilter
@@ -19,7 +20,6 @@ from curation.services.api_tokens import token_for, token_rotate
 from curation.services.exports import export_create, export_expire
 
 # HTMX stops polling when a response has this status.
-HTMX_STOP_POLLING = 286
 EXPORTS_PER_PAGE = 100
 FILES_SHOWN = 200
 

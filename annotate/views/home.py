@@ -5,11 +5,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from annotate.htmx import HTMX_STOP_POLLING
 from annotate.requests import AppRequest
 from curation.models import Job, Source, Subset
-
-# HTMX stops polling when a response has this status.
-HTMX_STOP_POLLING = 286
 
 
 @login_required

@@ -5,19 +5,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from annotate.errors import error_messages, message_error
 from annotate.mapping_forms import MappingSpecForm, SpecInputError
+from annotate.requests import AppRequest
+from curation.errors import ApplicationError
 from curation.mapping.spec import SpecError, spec_parse, spec_to_dict
 from curation.mapping.suggesters import ENGINES
 from curation.mapping.suggesters.build import subset_slug
 from curation.models import Job, Mapping, Sample, Source
 from curation.selectors import job_latest_for, mapping_accepted, mapping_versions, source_rows_first
+from curation.services import job_kinds
 from curation.services.mapping import (
-    MappingStateError,
     mapping_accept,
     mapping_apply_start,
     mapping_create_version,
@@ -74,7 +77,7 @@ def _preview_context(source: Source, spec: dict[str, Any], seed: int) -> dict[st
 
 
 def _status_context(source: Source, accepted: Mapping | None) -> dict[str, Any]:
-    apply_job = job_latest_for(target=accepted, kind=Job.Kind.APPLY_MAPPING) if accepted else None
+    apply_job = job_latest_for(target=accepted, kind=job_kinds.APPLY_MAPPING.key) if accepted else None
     samples = []
     sample_count = 0
     if accepted is not None and accepted.subset_id:
@@ -82,7 +85,7 @@ def _status_context(source: Source, accepted: Mapping | None) -> dict[str, Any]:
         sample_count = built.count()
         samples = list(built.order_by("row_number").prefetch_related("sample_images")[:APPLIED_SAMPLES_SHOWN])
     return {
-        "suggest_job": job_latest_for(target=source, kind=Job.Kind.SUGGEST_MAPPING),
+        "suggest_job": job_latest_for(target=source, kind=job_kinds.SUGGEST_MAPPING.key),
         "apply_job": apply_job,
         "accepted": accepted,
         "applied_samples": samples,
@@ -94,7 +97,7 @@ def _columns(source: Source) -> list[str]:
     return list(source.columns or {})
 
 
-def _page(request: HttpRequest, source: Source, *, shown: Mapping | None, form: MappingSpecForm,
+def _page(request: AppRequest, source: Source, *, shown: Mapping | None, form: MappingSpecForm,
           spec: dict[str, Any], seed: int, editor_errors: list[str] | None = None, status: int = 200,
           versions: list[Mapping] | None = None, suggest_job: Job | None = None) -> HttpResponse:
     accepted = mapping_accepted(source=source)
@@ -114,12 +117,12 @@ def _page(request: HttpRequest, source: Source, *, shown: Mapping | None, form: 
 @login_required
 @permission_required("curation.view_mapping", raise_exception=True)
 @require_GET
-def mapping_page(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_page(request: AppRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
     versions = mapping_versions(source=source)
     # A suggestion stores its version and its job's result in one transaction: if the job read now names a
     # version the first read missed, read again. The page reloads when a job with no version yet finishes.
-    suggest_job = job_latest_for(target=source, kind=Job.Kind.SUGGEST_MAPPING)
+    suggest_job = job_latest_for(target=source, kind=job_kinds.SUGGEST_MAPPING.key)
     stored_id = (suggest_job.result or {}).get("mapping_id") if suggest_job else None
     if stored_id and stored_id not in {m.pk for m in versions}:
         versions = mapping_versions(source=source)
@@ -135,7 +138,7 @@ def mapping_page(request: HttpRequest, source_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.view_mapping", raise_exception=True)
 @require_POST
-def mapping_preview_view(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_preview_view(request: AppRequest, source_id: int) -> HttpResponse:
     """Re-render the preview for the spec being typed; the other editor is refreshed out of band."""
     source = _get_source(source_id)
     form = MappingSpecForm(request.POST, columns=_columns(source))
@@ -159,7 +162,7 @@ def mapping_preview_view(request: HttpRequest, source_id: int) -> HttpResponse:
     return render(request, "annotate/mapping.html#preview_response", context)
 
 
-def _submitted_spec(request: HttpRequest, source: Source) -> tuple[MappingSpecForm, dict[str, Any] | None, Mapping | None, str]:
+def _submitted_spec(request: AppRequest, source: Source) -> tuple[MappingSpecForm, dict[str, Any] | None, Mapping | None, str]:
     form = MappingSpecForm(request.POST, columns=_columns(source))
     version = request.POST.get("version")
     base = _get_mapping(source, int(version)) if version and version.isdigit() else None
@@ -169,7 +172,7 @@ def _submitted_spec(request: HttpRequest, source: Source) -> tuple[MappingSpecFo
         return form, None, base, str(exc)
 
 
-def _rerender(request: HttpRequest, source: Source, form: MappingSpecForm, base: Mapping | None,
+def _rerender(request: AppRequest, source: Source, form: MappingSpecForm, base: Mapping | None,
               spec: dict[str, Any] | None, errors: list[str]) -> HttpResponse:
     seed = int(request.POST["seed"]) if request.POST.get("seed", "").isdigit() else 0
     return _page(request, source, shown=base, form=form, spec=spec or (base.spec if base else _blank_spec(source)),
@@ -179,15 +182,15 @@ def _rerender(request: HttpRequest, source: Source, form: MappingSpecForm, base:
 @login_required
 @permission_required("curation.decide_mapping", raise_exception=True)
 @require_POST
-def mapping_save(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_save(request: AppRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
     form, spec, base, problem = _submitted_spec(request, source)
     if spec is None:
         return _rerender(request, source, form, base, None, [problem])
     try:
         mapping = mapping_create_version(source=source, spec=spec, by=request.user, based_on=base)
-    except SpecError as exc:
-        return _rerender(request, source, form, base, spec, exc.errors)
+    except ApplicationError as exc:
+        return _rerender(request, source, form, base, spec, error_messages(exc))
     messages.success(request, f"Saved as version {mapping.version}.")
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={mapping.version}")
 
@@ -195,7 +198,7 @@ def mapping_save(request: HttpRequest, source_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.decide_mapping", raise_exception=True)
 @require_POST
-def mapping_accept_view(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_accept_view(request: AppRequest, source_id: int) -> HttpResponse:
     """Accept what the editor shows: the shown version itself if unchanged, else a new version made of the edit."""
     source = _get_source(source_id)
     form, spec, base, problem = _submitted_spec(request, source)
@@ -211,10 +214,8 @@ def mapping_accept_view(request: HttpRequest, source_id: int) -> HttpResponse:
         else:
             mapping = mapping_create_version(source=source, spec=spec, by=request.user, based_on=base)
         job = mapping_accept(mapping=mapping, by=request.user)
-    except SpecError as exc:
-        return _rerender(request, source, form, base, spec, exc.errors)
-    except MappingStateError as exc:
-        return _rerender(request, source, form, base, spec, [str(exc)])
+    except ApplicationError as exc:  # an invalid spec (every problem listed) or a version that cannot be accepted
+        return _rerender(request, source, form, base, spec, error_messages(exc))
     messages.success(request, f"Version {mapping.version} accepted; building its samples (job #{job.pk}).")
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={mapping.version}")
 
@@ -222,13 +223,13 @@ def mapping_accept_view(request: HttpRequest, source_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.decide_mapping", raise_exception=True)
 @require_POST
-def mapping_reject_view(request: HttpRequest, source_id: int, version: int) -> HttpResponse:
+def mapping_reject_view(request: AppRequest, source_id: int, version: int) -> HttpResponse:
     source = _get_source(source_id)
     mapping = _get_mapping(source, version)
     try:
         mapping_reject(mapping=mapping, by=request.user, reason=request.POST.get("reason", ""))
-    except MappingStateError as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        message_error(request, exc)
     else:
         messages.success(request, f"Version {version} rejected.")
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={version}")
@@ -237,13 +238,13 @@ def mapping_reject_view(request: HttpRequest, source_id: int, version: int) -> H
 @login_required
 @permission_required("curation.decide_mapping", raise_exception=True)
 @require_POST
-def mapping_reapply_view(request: HttpRequest, source_id: int, version: int) -> HttpResponse:
+def mapping_reapply_view(request: AppRequest, source_id: int, version: int) -> HttpResponse:
     source = _get_source(source_id)
     mapping = _get_mapping(source, version)
     try:
         job = mapping_apply_start(mapping=mapping, by=request.user)
-    except MappingStateError as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:
+        message_error(request, exc)
     else:
         messages.success(request, f"Applying version {version} again (job #{job.pk}).")
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={version}")
@@ -252,13 +253,13 @@ def mapping_reapply_view(request: HttpRequest, source_id: int, version: int) -> 
 @login_required
 @permission_required("curation.decide_mapping", raise_exception=True)
 @require_POST
-def mapping_suggest_view(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_suggest_view(request: AppRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
     engine = request.POST.get("engine", "auto")
     try:
         job = mapping_suggest_start(source=source, by=request.user, engine=engine)
-    except (MappingStateError, ValueError) as exc:
-        messages.error(request, str(exc))
+    except ApplicationError as exc:  # the source is not ready, or no such suggester
+        message_error(request, exc)
     else:
         messages.success(request, f"Suggesting a mapping (job #{job.pk}).")
     return redirect("mapping_page", source_id=source.pk)
@@ -267,7 +268,7 @@ def mapping_suggest_view(request: HttpRequest, source_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.view_mapping", raise_exception=True)
 @require_GET
-def mapping_status(request: HttpRequest, source_id: int) -> HttpResponse:
+def mapping_status(request: AppRequest, source_id: int) -> HttpResponse:
     """The applied samples, refreshed when the apply job's bar turns finished."""
     source = _get_source(source_id)
     return render(request, "annotate/mapping.html#applied", {"source": source,

@@ -17,8 +17,10 @@ from django.template.loader import render_to_string
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
+from annotate.errors import message_error
+from annotate.requests import AppRequest
 from annotate.views import review_bulk, review_queues
-from annotate.views.review_access import ReviewRequest, queue_for_worker
+from annotate.views.review_access import queue_for_worker
 from curation.models import ReviewItem, ReviewQueue
 from curation.review.kinds import ReviewKind, kind_get
 from curation.review.selectors import (
@@ -83,7 +85,7 @@ def render_items(items: list[ReviewItem]) -> dict[int, dict[str, Any]]:
     return contexts
 
 
-def _render_slot(request: ReviewRequest, item: ReviewItem | None, queue: ReviewQueue, status: int = 200) -> HttpResponse:
+def _render_slot(request: AppRequest, item: ReviewItem | None, queue: ReviewQueue, status: int = 200) -> HttpResponse:
     if item is None:
         return render(request, EMPTY_PARTIAL, {"queue": queue}, status=status)
     context = render_items([item]).get(item.pk)
@@ -107,7 +109,7 @@ def _int_or_none(value: str | None) -> int | None:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_GET
-def review_home(request: ReviewRequest) -> HttpResponse:
+def review_home(request: AppRequest) -> HttpResponse:
     queues = queues_for_user(user=request.user)
     context = {
         "rows": queue_progress_many(queues, user=request.user),
@@ -121,7 +123,7 @@ def review_home(request: ReviewRequest) -> HttpResponse:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_GET
-def review_work(request: ReviewRequest, queue_id: int) -> HttpResponse:
+def review_work(request: AppRequest, queue_id: int) -> HttpResponse:
     queue = queue_for_worker(request, queue_id)
     kind = kind_get(queue.kind)
     current = review_claim_next(queue=queue, user=request.user)
@@ -143,7 +145,7 @@ def review_work(request: ReviewRequest, queue_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_POST
-def review_decide_view(request: ReviewRequest, item_id: int) -> HttpResponse:
+def review_decide_view(request: AppRequest, item_id: int) -> HttpResponse:
     mode = DecideMode.REVISE if request.POST.get("mode") == DecideMode.REVISE else DecideMode.DECIDE
     showing = _int_or_none(request.POST.get("showing"))
     try:
@@ -152,12 +154,12 @@ def review_decide_view(request: ReviewRequest, item_id: int) -> HttpResponse:
         raise PermissionDenied(exc.message) from exc
     except InvalidDecision as exc:
         if not request.htmx:
-            messages.error(request, exc.message)
+            message_error(request, exc)
             return _back_to_queue_of(item_id)
         return _flash(HttpResponse(status=422), exc.message, "error")
     except ReviewError as exc:
         if not request.htmx:
-            messages.error(request, exc.message)
+            message_error(request, exc)
             return _back_to_queue_of(item_id)
         queue = ReviewItem.objects.filter(pk=item_id).values_list("queue_id", flat=True).first()
         if mode == DecideMode.REVISE or queue is None:
@@ -186,7 +188,7 @@ def _back_to_queue_of(item_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_POST
-def review_skip(request: ReviewRequest, item_id: int) -> HttpResponse:
+def review_skip(request: AppRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(ReviewItem.objects.select_related("queue"), pk=item_id)
     queue = queue_for_worker(request, item.queue_id)
     released = review_release(item_id=item.pk, user=request.user, deprioritize=True)
@@ -201,7 +203,7 @@ def review_skip(request: ReviewRequest, item_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_GET
-def review_previous_view(request: ReviewRequest, queue_id: int) -> HttpResponse:
+def review_previous_view(request: AppRequest, queue_id: int) -> HttpResponse:
     queue = queue_for_worker(request, queue_id)
     before_id = _int_or_none(request.GET.get("before"))
     before = ReviewItem.objects.filter(pk=before_id, queue=queue, decided_by=request.user).first() if before_id else None
@@ -218,7 +220,7 @@ def review_previous_view(request: ReviewRequest, queue_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.review_item", raise_exception=True)
 @require_POST
-def review_release_view(request: ReviewRequest, queue_id: int) -> HttpResponse:
+def review_release_view(request: AppRequest, queue_id: int) -> HttpResponse:
     queue = queue_for_worker(request, queue_id)
     released = review_release_mine(queue=queue, user=request.user)
     messages.info(request, f"{released} item(s) returned to the queue.")

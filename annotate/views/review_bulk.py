@@ -7,11 +7,13 @@ from django.urls import path
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
+from annotate.errors import form_add_error
+from annotate.requests import AppRequest
 from annotate.review_forms import BulkDecideForm, BulkFilterForm
-from annotate.views.review_access import ReviewRequest
+from curation.errors import ApplicationError
 from curation.models import Job
 from curation.review.kinds import kind_get
-from curation.services.review import ReviewError
+from curation.services import job_kinds
 from curation.services.review_bulk import ItemFilter, review_bulk_count, review_bulk_start
 
 PREVIEW_ROWS = 20
@@ -43,20 +45,20 @@ def _filter_pairs(data: QueryDict) -> list[tuple[str, str]]:
 @login_required
 @permission_required("curation.bulk_decide_item", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def review_bulk(request: ReviewRequest) -> HttpResponse:
+def review_bulk(request: AppRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     filter_form = BulkFilterForm(source if "kind" in source else None)
     decide_form = BulkDecideForm(request.POST if request.method == "POST" else None)
     context: dict = {"filter_form": filter_form, "decide_form": decide_form}
     job_id = request.GET.get("job", "")
     if job_id.isdigit():
-        context["job"] = Job.objects.filter(pk=int(job_id), kind=Job.Kind.BULK_DECIDE).first()
+        context["job"] = Job.objects.filter(pk=int(job_id), kind=job_kinds.BULK_DECIDE.key).first()
     if not (filter_form.is_bound and filter_form.is_valid()):
         return render(request, "annotate/review_bulk.html", context, status=400 if request.method == "POST" else 200)
     try:
         item_filter = _item_filter(filter_form)
-    except ReviewError as exc:
-        filter_form.add_error(None, exc.message)
+    except ApplicationError as exc:
+        form_add_error(filter_form, exc)
         return render(request, "annotate/review_bulk.html", context, status=400)
     if request.method == "POST":
         if decide_form.is_valid():
@@ -69,7 +71,7 @@ def review_bulk(request: ReviewRequest) -> HttpResponse:
                     confirmed_count=decide_form.cleaned_data["confirmed_count"],
                     by=request.user,
                 )
-            except ReviewError as exc:  # CountChanged included: the curator confirms the new count
+            except ApplicationError as exc:  # CountChanged included: the curator confirms the new count
                 context["decide_error"] = exc.message
             else:
                 return redirect(f"{request.path}?{urlencode([*_filter_pairs(source), ('job', job.pk)])}")

@@ -7,21 +7,23 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
+from annotate.errors import form_add_error
+from annotate.htmx import HTMX_STOP_POLLING
+from annotate.requests import AppRequest
 from annotate.review_forms import QueueFillForm, QueueSettingsForm
-from annotate.views.home import HTMX_STOP_POLLING
-from annotate.views.review_access import ReviewRequest
+from curation.errors import ApplicationError
 from curation.models import ReviewQueue, Subset
 from curation.review.selectors import queue_progress, subset_review_summary
-from curation.services.review import ReviewError, review_queue_configure
+from curation.services.review import review_queue_configure
 from curation.services.review_fill import review_fill_start
 
 PANEL_STATS = "annotate/subset_review_panel.html#stats"
 
 
-def _panel_context(request: ReviewRequest, subset: Subset, fill_form: QueueFillForm | None = None) -> dict:
+def _panel_context(request: AppRequest, subset: Subset, fill_form: QueueFillForm | None = None) -> dict:
     summary = subset_review_summary(subset=subset)
     if fill_form is None:
-        initial = {"subset": subset.pk, "kind": ReviewQueue.Kind.SAMPLE, "percent": 100, "seed": 1}
+        initial = {"subset": subset.pk, "kind": "sample", "percent": 100, "seed": 1}
         if summary.queue is not None:
             initial["overlap"] = f"{summary.queue.overlap_rate * 100:g}"
         fill_form = QueueFillForm(initial=initial)
@@ -36,7 +38,7 @@ def _panel_context(request: ReviewRequest, subset: Subset, fill_form: QueueFillF
 
 @login_required
 @permission_required("curation.view_subset", raise_exception=True)
-def subset_review_panel(request: ReviewRequest, subset_id: int) -> HttpResponse:
+def subset_review_panel(request: AppRequest, subset_id: int) -> HttpResponse:
     subset = get_object_or_404(Subset, pk=subset_id)
     if not request.htmx:  # the panel lives on the subset page
         return redirect(f"/subsets/{subset.pk}/#subset-review-{subset.pk}")
@@ -51,7 +53,7 @@ def subset_review_panel(request: ReviewRequest, subset_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.change_reviewqueue", raise_exception=True)
 @require_POST
-def review_queue_fill_view(request: ReviewRequest) -> HttpResponse:
+def review_queue_fill_view(request: AppRequest) -> HttpResponse:
     form = QueueFillForm(request.POST)
     subset = None
     if form.is_valid():
@@ -65,8 +67,8 @@ def review_queue_fill_view(request: ReviewRequest) -> HttpResponse:
                 overlap_rate=form.cleaned_data["overlap"],
                 by=request.user,
             )
-        except ReviewError as exc:
-            form.add_error(None, exc.message)
+        except ApplicationError as exc:
+            form_add_error(form, exc)
         else:
             if not request.htmx:
                 messages.success(request, "Filling the review queue.")
@@ -89,7 +91,7 @@ def review_queue_fill_view(request: ReviewRequest) -> HttpResponse:
 @login_required
 @permission_required("curation.change_reviewqueue", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def review_queue_settings(request: ReviewRequest, queue_id: int) -> HttpResponse:
+def review_queue_settings(request: AppRequest, queue_id: int) -> HttpResponse:
     queue = get_object_or_404(ReviewQueue.objects.select_related("subset"), pk=queue_id)
     if request.method == "POST":
         form = QueueSettingsForm(request.POST)
@@ -104,8 +106,8 @@ def review_queue_settings(request: ReviewRequest, queue_id: int) -> HttpResponse
                     active=form.cleaned_data["active"],
                     assignees=form.cleaned_data["assignees"],
                 )
-            except ReviewError as exc:
-                form.add_error(None, exc.message)
+            except ApplicationError as exc:
+                form_add_error(form, exc)
             else:
                 messages.success(request, f"Saved the settings of '{queue.name}'.")
                 return redirect("review_queue_settings", queue.pk)

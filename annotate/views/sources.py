@@ -15,6 +15,9 @@ from django.urls import path, re_path
 from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from annotate.errors import form_add_error
+from annotate.requests import AppRequest
+from curation.errors import ApplicationError
 from curation.models import Image, Source
 from curation.selectors import mapping_versions, source_ingest_job, source_rows_page, sources_list
 from curation.services.images import image_content_type, image_file_path, image_thumbnail_path
@@ -78,14 +81,14 @@ def _optional_int(value: str | None) -> int | None:
 @login_required
 @permission_required("curation.view_source", raise_exception=True)
 @require_GET
-def source_list(request: HttpRequest) -> HttpResponse:
+def source_list(request: AppRequest) -> HttpResponse:
     return render(request, "annotate/source_list.html", {"sources": sources_list()[:500]})
 
 
 @login_required
 @permission_required("curation.ingest_source", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def source_create(request: HttpRequest) -> HttpResponse:
+def source_create(request: AppRequest) -> HttpResponse:
     form = SourceForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -101,15 +104,15 @@ def source_create(request: HttpRequest) -> HttpResponse:
                     license_unknown=data["license_unknown"],
                     citation=data["citation"],
                     description=data["description"],
-                    created_by=request.user,
+                    by=request.user,
                     image_root=data["image_root"],
                 )
                 source_ingest_start(source=source, by=request.user)
-        except ValidationError as exc:
+        except ApplicationError as exc:
             if saved is not None:  # the upload was not registered: keep no orphan file
                 saved.unlink(missing_ok=True)
                 saved.parent.rmdir()
-            form.add_error(None, exc)
+            form_add_error(form, exc)
         else:
             messages.success(request, f"Registered {source.name}; a worker is ingesting it.")
             return redirect("source_detail", source_id=source.pk)
@@ -119,7 +122,7 @@ def source_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("curation.view_source", raise_exception=True)
 @require_GET
-def source_detail(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
+def source_detail(request: AppRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
     after = _optional_int(request.GET.get("after"))
     before = _optional_int(request.GET.get("before"))
@@ -149,7 +152,7 @@ def source_detail(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
 @login_required
 @permission_required("curation.ingest_source", raise_exception=True)
 @require_POST
-def source_reingest(request: HttpRequest, source_id: int) -> HttpResponse:
+def source_reingest(request: AppRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
     job = source_ingest_start(source=source, by=request.user)
     messages.success(request, f"Ingest of {source.name} started (job #{job.pk}).")
@@ -160,7 +163,7 @@ def source_reingest(request: HttpRequest, source_id: int) -> HttpResponse:
 @permission_required("curation.view_image", raise_exception=True)
 @require_GET
 @condition(etag_func=lambda request, sha256: f"{sha256}-{request.GET.get('size', '')}")
-def image_view(request: HttpRequest, sha256: str) -> HttpResponseBase:
+def image_view(request: AppRequest, sha256: str) -> HttpResponseBase:
     image = get_object_or_404(Image, pk=sha256)
     file_path, content_type = image_file_path(image=image), image_content_type(image=image)
     if request.GET.get("size") == "thumb" and file_path.is_file():

@@ -1,4 +1,7 @@
 """Admin of the review machinery: queues (assignees, progress), items, and the read-only audit trail."""
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db.models import Count, Q
@@ -6,7 +9,8 @@ from django.db.models.query import QuerySet
 from django.http import HttpRequest
 
 from curation.models import Decision, ReviewItem, ReviewQueue
-from curation.services.review import review_queue_configure
+from curation.review.kinds import kinds_registered
+from curation.services.review import review_queue_configure, review_queue_create
 from curation.services.review_claims import review_release_expired
 
 
@@ -16,8 +20,19 @@ def _admin_user(request: HttpRequest) -> User:
     return request.user
 
 
+class ReviewQueueForm(forms.ModelForm):
+    """The admin's queue form: kinds from the registry; the save goes through the review queue services."""
+
+    kind = forms.ChoiceField(choices=lambda: [(k.kind, k.title) for k in kinds_registered()])
+
+    class Meta:
+        model = ReviewQueue
+        fields = ["kind", "subset", "name", "instructions", "overlap_rate", "active", "assignees"]
+
+
 @admin.register(ReviewQueue)
 class ReviewQueueAdmin(admin.ModelAdmin):
+    form = ReviewQueueForm
     list_display = ["name", "kind", "subset", "overlap_rate", "active", "items_total", "items_decided", "items_open", "assignee_count"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "subset__name"]
@@ -55,10 +70,28 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     def assignee_count(self, obj: ReviewQueue) -> int:
         return obj.n_assignees  # type: ignore[attr-defined]  # annotated by get_queryset
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    def get_readonly_fields(self, request: HttpRequest, obj: ReviewQueue | None = None) -> list[str]:
+        fixed = ["kind", "subset"] if obj is not None else []  # a queue's items are of its kind and subset
+        return [*self.readonly_fields, *fixed]
+
+    def save_model(self, request: HttpRequest, obj: ReviewQueue, form: forms.ModelForm, change: bool) -> None:
+        """Create and configure through the services, so the audit trail gets its Decision rows."""
+        data: dict[str, Any] = form.cleaned_data
+        by = _admin_user(request)
+        settings = {"name": data["name"], "instructions": data["instructions"], "overlap_rate": data["overlap_rate"]}
+        if change:
+            queue = ReviewQueue.objects.get(pk=obj.pk)  # obj already holds the form's values
+        else:
+            queue = review_queue_create(kind=data["kind"], subset=data["subset"], by=by, **settings)
+        review_queue_configure(queue=queue, by=by, active=data["active"], assignees=data["assignees"], **settings)
+        queue.refresh_from_db()
+        obj.__dict__.update({f.attname: getattr(queue, f.attname) for f in ReviewQueue._meta.concrete_fields})
+        obj._state.adding, obj._state.db = False, queue._state.db
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        """The assignees were saved by review_queue_configure (with the audit row); only inlines are left."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @admin.action(description="Open the selected queues to reviewers", permissions=["change"])
     def open_queues(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -1,5 +1,6 @@
 """The User admin, re-registered for managing annotators: roles (groups), activation, queue
 assignments (one queue, or every queue of a subset), and each one's recent throughput."""
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import cast
 
@@ -11,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
+from django.contrib.auth.models import User as UserModel
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import TruncHour
 from django.db.models.query import QuerySet
@@ -18,6 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from curation.models import ReviewItem, ReviewQueue, Subset
+from curation.services.review import review_queue_configure
 
 User = get_user_model()
 THROUGHPUT_DAYS = 7
@@ -43,6 +46,20 @@ class AnnotatorChangeForm(UserChangeForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["review_queues"].initial = list(self.instance.review_queues.all())
+
+
+def _admin_user(request: HttpRequest) -> UserModel:
+    """The admin site only lets signed-in staff in."""
+    assert isinstance(request.user, UserModel)
+    return request.user
+
+
+def _reassign(
+    queue: ReviewQueue, *, by: UserModel, add: Iterable[UserModel] = (), remove: Iterable[UserModel] = ()
+) -> None:
+    """Change a queue's assignees through the service, which records the change in the audit trail."""
+    assignees = (set(queue.assignees.all()) | set(add)) - set(remove)
+    review_queue_configure(queue=queue, by=by, assignees=assignees)
 
 
 def _recent(field: str) -> Subquery:
@@ -98,7 +115,12 @@ class AnnotatorAdmin(UserAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if "review_queues" in form.cleaned_data:
-            form.instance.review_queues.set(form.cleaned_data["review_queues"])
+            user = form.instance
+            before, after = set(user.review_queues.all()), set(form.cleaned_data["review_queues"])
+            for queue in after - before:
+                _reassign(queue, by=_admin_user(request), add=[user])
+            for queue in before - after:
+                _reassign(queue, by=_admin_user(request), remove=[user])
 
     def _chosen(self, request: HttpRequest, name: str):
         form = self.action_form(request.POST)
@@ -131,7 +153,7 @@ class AnnotatorAdmin(UserAdmin):
         if queue is None:
             self.message_user(request, "Choose a queue first.", messages.ERROR)
             return
-        queue.assignees.add(*queryset)
+        _reassign(queue, by=_admin_user(request), add=queryset)
         self.message_user(request, f"{queryset.count()} user(s) assigned to '{queue.name}'.", messages.SUCCESS)
 
     @admin.action(description="Assign the selected users to every queue of the chosen subset", permissions=["change"])
@@ -142,7 +164,7 @@ class AnnotatorAdmin(UserAdmin):
             return
         queues = list(ReviewQueue.objects.filter(subset=subset))
         for queue in queues:
-            queue.assignees.add(*queryset)
+            _reassign(queue, by=_admin_user(request), add=queryset)
         self.message_user(request, f"{queryset.count()} user(s) assigned to {len(queues)} queue(s) of '{subset.name}'.", messages.SUCCESS)
 
     @admin.action(description="Unassign the selected users from the chosen queue", permissions=["change"])
@@ -151,5 +173,5 @@ class AnnotatorAdmin(UserAdmin):
         if queue is None:
             self.message_user(request, "Choose a queue first.", messages.ERROR)
             return
-        queue.assignees.remove(*queryset)
+        _reassign(queue, by=_admin_user(request), remove=queryset)
         self.message_user(request, f"{queryset.count()} user(s) unassigned from '{queue.name}'.", messages.SUCCESS)

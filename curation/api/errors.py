@@ -1,4 +1,8 @@
-"""Every API error in one shape: {"error": {"code": ..., "message": ..., "detail": ...}}."""
+"""Every API error in one shape: {"error": {"code": ..., "message": ..., "detail": ...}}.
+
+The one place the API maps a domain error: an ApplicationError a service raises reaches the client with its
+own code, status and extra detail, so no API view translates errors by hand.
+"""
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -9,16 +13,16 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from curation.errors import ApplicationError
 
 
-class ApiError(exceptions.APIException):
-    """An error a service raises for the API to report with a stable code."""
+class ApiError(ApplicationError):
+    """An error only the API raises (about the request, not the domain), reported like every other one."""
 
     def __init__(self, *, code: str, message: str, status_code: int = status.HTTP_400_BAD_REQUEST, detail: Any = None):
-        super().__init__(detail=message, code=code)
-        self.status_code = status_code
-        self.error_code = code
-        self.extra = detail
+        super().__init__(message, code=code, status=status_code, extra=detail)
 
 
 def error_body(*, code: str, message: str, detail: Any = None) -> dict[str, Any]:
@@ -26,22 +30,23 @@ def error_body(*, code: str, message: str, detail: Any = None) -> dict[str, Any]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, exceptions.NotFound) and str(exc.detail) == CursorPagination.invalid_cursor_message:
+        # DRF answers a cursor it cannot decode with 404, which reads as "this collection does not exist".
+        exc = ApiError(code="invalid_cursor", message="The cursor is not valid; start again from the first page.",
+                       detail={"field": "cursor"})
+    if isinstance(exc, ApplicationError):
+        set_rollback()
+        return Response(error_body(code=exc.code, message=exc.message, detail=exc.extra), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, exceptions.NotFound) and str(exc.detail) == CursorPagination.invalid_cursor_message:
-        # DRF answers a cursor it cannot decode with 404, which reads as "this collection does not exist".
-        exc = ApiError(code="invalid_cursor", message="The cursor is not valid; start again from the first page.",
-                       detail={"field": "cursor"})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, ApiError):
-        response.data = error_body(code=exc.error_code, message=str(exc.detail), detail=exc.extra)
-    elif isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ValidationError):
         response.data = error_body(code="invalid", message="The request is not valid.", detail=exc.detail)
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()

@@ -20,7 +20,8 @@ from rest_framework.views import APIView
 from curation.api.errors import ApiError
 from curation.api.permissions import perm_required
 from curation.api.ranges import file_response
-from curation.exporters.registry import COLUMNS, FILTERS, FORMATS, ExportConfigError
+from curation.exporters import format_choices
+from curation.exporters.registry import COLUMNS, FILTERS, FORMATS
 from curation.models import Export, ExportFile, Subset
 from curation.services.exports import export_create, export_file_path
 
@@ -117,7 +118,7 @@ class ExportFileOut(serializers.ModelSerializer):
 
 class ExportFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=Export.State.choices)
-    format = django_filters.ChoiceFilter(choices=Export.Format.choices)
+    format = django_filters.ChoiceFilter(choices=format_choices)
 
     class Meta:
         model = Export
@@ -182,17 +183,14 @@ class ExportCollection(generics.GenericAPIView):
         if missing:
             raise ApiError(code="unknown_subset", message=f"No subset with id {', '.join(map(str, missing))}.",
                            detail={"field": "subsets"}, status_code=status.HTTP_400_BAD_REQUEST)
-        try:
-            export = export_create(
-                subsets=subsets,
-                format=data.validated_data["format"],
-                filters=data.validated_data["filters"],
-                columns=data.validated_data["columns"],
-                name=data.validated_data["name"],
-                by=request.user,
-            )
-        except ExportConfigError as exc:
-            raise ApiError(code="invalid_export", message=str(exc), detail={"field": exc.field}) from exc
+        export = export_create(
+            subsets=subsets,
+            format=data.validated_data["format"],
+            filters=data.validated_data["filters"],
+            columns=data.validated_data["columns"],
+            name=data.validated_data["name"],
+            by=request.user,
+        )
         body = ExportOut(_exports().get(pk=export.pk), context=self.get_serializer_context()).data
         location = request.build_absolute_uri(reverse("api-export", args=[export.pk]))
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})

@@ -12,13 +12,15 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHt
 from django.utils.http import content_disposition_header
 
 from curation.api.errors import error_body
+from curation.errors import ApplicationError
 
 CHUNK_SIZE = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-class RangeNotSatisfiable(Exception):
-    pass
+class RangeNotSatisfiable(ApplicationError):
+    code = "range_not_satisfiable"
+    status = 416
 
 
 def range_parse(header: str, size: int) -> tuple[int, int] | None:
@@ -32,14 +34,14 @@ def range_parse(header: str, size: int) -> tuple[int, int] | None:
     if not first:  # the last N bytes
         suffix = int(last)
         if suffix == 0 or size == 0:
-            raise RangeNotSatisfiable
+            raise RangeNotSatisfiable(f"cannot send the last {suffix} bytes of a {size}-byte file")
         return max(0, size - suffix), size - 1
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
     if last and int(last) < start:
         return None  # invalid range: ignore it
     if start >= size:
-        raise RangeNotSatisfiable
+        raise RangeNotSatisfiable(f"the range starts at byte {start}, beyond the end of the file")
     return start, end
 
 

@@ -10,12 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from curation.api.errors import ApiError
 from curation.api.permissions import perm_required
 from curation.models import ReviewItem, ReviewQueue
 from curation.review.kinds import kind_get, kinds_registered
 from curation.review.selectors import queue_progress_many, queues_for_user
-from curation.services.review import DecideMode, InvalidDecision, ReviewError, review_decide
+from curation.services.review import DecideMode, review_decide
 from curation.services.review_claims import review_claim_next, review_release
 
 CanReview = perm_required("curation.review_item")
@@ -86,11 +85,6 @@ def _item_payload(item: ReviewItem, *, with_target: bool) -> dict[str, Any]:
     return data
 
 
-def _raise(exc: ReviewError) -> None:
-    detail = exc.errors if isinstance(exc, InvalidDecision) else None
-    raise ApiError(code=exc.code, message=exc.message, status_code=exc.status, detail=detail) from exc
-
-
 class QueueList(APIView):
     permission_classes = [CanReview]
 
@@ -119,10 +113,7 @@ class QueueClaim(APIView):
     )
     def post(self, request: Request, queue_id: int) -> Response:
         queue = get_object_or_404(ReviewQueue, pk=queue_id)
-        try:
-            item = review_claim_next(queue=queue, user=request.user)
-        except ReviewError as exc:
-            _raise(exc)
+        item = review_claim_next(queue=queue, user=request.user)
         if item is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         with_target = request.query_params.get("target", "1") != "0"
@@ -138,10 +129,7 @@ class ItemDecide(APIView):
         payload.is_valid(raise_exception=True)
         values = payload.validated_data
         data = {**values["fields"], "verdict": values["verdict"], "reason": values["reason"], "note": values["note"]}
-        try:
-            item = review_decide(item_id=item_id, user=request.user, data=data, mode=values["mode"])
-        except ReviewError as exc:
-            _raise(exc)
+        item = review_decide(item_id=item_id, user=request.user, data=data, mode=values["mode"])
         return Response(_item_payload(item, with_target=False))
 
 

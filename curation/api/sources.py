@@ -7,6 +7,7 @@ from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 
 from curation.api.permissions import perm_required
+from curation.ingest.records import IMAGE_KEY
 from curation.models import Job, Source, SourceRow
 from curation.selectors import source_ingest_job, sources_list
 
@@ -52,7 +53,7 @@ class SourceDetailOut(SourceOut):
 
 
 class SourceRowOut(serializers.ModelSerializer):
-    data = serializers.JSONField(help_text='The record as read; every image is {"$image": "<sha256>"}.')
+    data = serializers.JSONField(help_text=f'The record as read; every image is {{"{IMAGE_KEY}": "<sha256>"}}.')
     image_shas = serializers.ListField(child=serializers.CharField(), help_text="The row's images, in order.")
 
     class Meta:

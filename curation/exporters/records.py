@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 
 from django.db.models import QuerySet
 
+from curation.errors import ApplicationError
 from curation.exporters.registry import ColumnProvider, SubsetPart
 from curation.models import Sample, SampleImage
 
@@ -23,8 +24,11 @@ READ_CHUNK = 1024 * 1024
 IMAGE_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tiff"}
 
 
-class ExportDataError(RuntimeError):
+class ExportDataError(ApplicationError, RuntimeError):
     """The stored data cannot be exported as it is (e.g. an image file is missing); the message says which."""
+
+    code = "export_data"
+    status = 422
 
 
 def image_storage_name(sha256: str, fmt: str) -> str:

@@ -14,16 +14,21 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar
 
 from django.db.models import QuerySet
 
+from curation.errors import ApplicationError
+
 if TYPE_CHECKING:
     from curation.exporters.records import ExportRecord
     from curation.models import Sample
 
 
-class ExportConfigError(ValueError):
+class ExportConfigError(ApplicationError, ValueError):
     """An export request names something unknown or gives invalid parameters; the message is for the curator."""
 
+    code = "invalid_export"
+    status = 400
+
     def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
+        super().__init__(message, extra={"field": field})
         self.field = field
 
 
@@ -263,6 +268,12 @@ def register_filter(cls: X) -> X:
 def register_column(cls: C) -> C:
     _register(COLUMNS, cls, "column provider")
     return cls
+
+
+def format_label(name: str) -> str:
+    """The registered format's label; the bare name for a format no longer registered."""
+    registered = FORMATS.get(name)
+    return registered.label if registered is not None else name
 
 
 def format_get(name: str) -> ExportFormat:

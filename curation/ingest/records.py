@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from curation.errors import ApplicationError
 from curation.ingest.readers.base import IMAGE_EXTENSIONS
 from curation.services.images import ImageRejected, image_store, image_store_path
 from curation.services.paths import PathNotAllowed, path_resolve_relative
@@ -34,8 +35,11 @@ KARPATHY_FOLDER_KEY = "filepath"
 KARPATHY_NAME_KEY = "filename"
 
 
-class RowRejected(ValueError):
+class RowRejected(ApplicationError, ValueError):
     """The record cannot be kept; the message says why (shown on the job's rejected rows)."""
+
+    code = "row_rejected"
+    status = 422
 
 
 @dataclass
@@ -64,7 +68,8 @@ def _is_image_struct(value: dict) -> bool:
 IMAGE_SUFFIXES = tuple(IMAGE_EXTENSIONS)
 # Text of a JSON record that may need more than parsing: an image path, NUL or a lone surrogate, the reserved key.
 NEEDS_PREPARING = re.compile(
-    r"\.(?:jpe?g|png|webp|gif|bmp|tiff?)\s*\"|\\u0000|\\ud[89a-f]|\"\$image\"|\"data:image/", re.IGNORECASE
+    r"\.(?:jpe?g|png|webp|gif|bmp|tiff?)\s*\"|\\u0000|\\ud[89a-f]|" + re.escape(f'"{IMAGE_KEY}"') + r"|\"data:image/",
+    re.IGNORECASE,
 )
 # Images inlined as data URLs, as OpenAI chat messages carry them in `image_url` parts.
 DATA_URL = re.compile(r"data:image/[\w.+-]+;base64,", re.IGNORECASE)

@@ -5,21 +5,24 @@ that the mapping service resolves to Image rows, so what the preview shows is wh
 """
 import base64
 import binascii
-import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from curation.errors import ApplicationError
+from curation.ingest.records import IMAGE_KEY  # how ingest replaces an image inside SourceRow.data
 from curation.mapping.conversation import ConversationError, conversation_turns
 from curation.mapping.spec import MAX_OPTIONS, Answer, ImageField, MappingSpec, RowFilter, Turns
 from curation.mapping.template import MissingValue, template_parse, template_render
+from curation.seeded import seeded_int
 
-IMAGE_REF_KEY = "$image"  # how ingest replaces an image inside SourceRow.data
 
-
-class RowMappingError(ValueError):
+class RowMappingError(ApplicationError, ValueError):
     """This row cannot become a sample under this spec; the message says why, for the job's rejected rows."""
+
+    code = "row_not_mappable"
+    status = 422
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def _as_text(name: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, int | float):
         return str(value)
-    if isinstance(value, dict) and IMAGE_REF_KEY in value:
+    if isinstance(value, dict) and IMAGE_KEY in value:
         raise RowMappingError(f"{{{name}}} is an image; list it under images, not in a template")
     kind = "a list" if isinstance(value, list) else "an object"
     raise RowMappingError(
@@ -166,8 +169,8 @@ def _images(field: ImageField, data: dict[str, Any]) -> list[ImageRef]:
 def image_refs(value: Any) -> list[str]:
     """Every stored-image reference inside a value, in reading order (images may sit inside messages)."""
     if isinstance(value, dict):
-        if IMAGE_REF_KEY in value:
-            return [str(value[IMAGE_REF_KEY])]
+        if IMAGE_KEY in value:
+            return [str(value[IMAGE_KEY])]
         return [sha for v in value.values() for sha in image_refs(v)]
     if isinstance(value, list):
         return [sha for v in value for sha in image_refs(v)]
@@ -314,8 +317,7 @@ class _Scope:
             if not templates:
                 raise RowMappingError(f"no instruction templates for {instructions.column} = {key!r}")
         # Deterministic per row (and per turn): the same row always gets the same template.
-        digest = hashlib.sha256(f"{self.seed}\x1f{slot}".encode()).digest()
-        chosen = templates[int.from_bytes(digest[:8], "big") % len(templates)]
+        chosen = templates[seeded_int(self.seed, slot, sep="\x1f") % len(templates)]
         inner = self.lookup_for(slot)
 
         def lookup(name: str) -> str:

@@ -3,6 +3,8 @@ import json
 import re
 from typing import Any
 
+from curation.errors import ApplicationError
+from curation.ingest.records import IMAGE_KEY
 from curation.mapping.spec import Turns
 
 USER_ROLES = {"human", "user", "question", "q", "instruction", "prompt"}
@@ -12,8 +14,11 @@ SYSTEM_ROLES = {"system", "developer"}
 IMAGE_TOKEN = re.compile(r"[ \t]*<image>[ \t]*\n?|\n?[ \t]*<image>[ \t]*")
 
 
-class ConversationError(ValueError):
+class ConversationError(ApplicationError, ValueError):
     """The conversation column of a row cannot be read as turns; the message says why."""
+
+    code = "invalid_conversation"
+    status = 422
 
 
 def conversation_turns(value: Any, turns: Turns) -> list[dict[str, str]]:
@@ -62,7 +67,7 @@ def _text(content: Any, where: str) -> str:
                 texts.append(part)
             elif isinstance(part, dict) and part.get("type") == "text":
                 texts.append(str(part.get("text", "")))
-            elif isinstance(part, dict) and ("$image" in part or str(part.get("type", "")).startswith("image")):
+            elif isinstance(part, dict) and (IMAGE_KEY in part or str(part.get("type", "")).startswith("image")):
                 continue
             else:
                 raise ConversationError(f"{where}: content part {part!r:.80} is neither text nor an image")

@@ -18,6 +18,7 @@ or turns from a conversation column: {"mode": "conversation", "column": "convers
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from curation.errors import ApplicationError
 from curation.mapping.template import Part, TemplateError, template_names, template_parse
 from curation.models import Subset
 
@@ -36,11 +37,14 @@ DERIVED_NAMES = ("options", "answer", "instruction", "index")
 MAX_OPTIONS = 26
 
 
-class SpecError(ValueError):
+class SpecError(ApplicationError, ValueError):
     """The spec is not valid; `errors` lists every problem as 'where: what'."""
 
+    code = "invalid_spec"
+    status = 400
+
     def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
+        super().__init__("; ".join(errors), extra={"errors": errors})
         self.errors = errors
 
 

@@ -8,9 +8,14 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from curation.errors import ApplicationError
 
-class TemplateError(ValueError):
+
+class TemplateError(ApplicationError, ValueError):
     """The template text cannot be parsed; the message says where."""
+
+    code = "invalid_template"
+    status = 400
 
 
 @dataclass(frozen=True)
@@ -27,8 +32,11 @@ class Section:
 Part = str | Placeholder | Section
 
 
-class MissingValue(LookupError):
+class MissingValue(ApplicationError, LookupError):
     """A required placeholder has no value in this row."""
+
+    code = "missing_value"
+    status = 422
 
     def __init__(self, name: str, why: str) -> None:
         super().__init__(f"{{{name}}}: {why}")

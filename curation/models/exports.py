@@ -7,11 +7,6 @@ from curation.models.samples import Subset
 
 
 class Export(models.Model):
-    class Format(models.TextChoices):
-        PARQUET = "parquet", "Parquet (FineVision layout)"
-        LLAVA_JSONL = "llava_jsonl", "LLaVA JSONL + images"
-        WEBDATASET = "webdataset", "WebDataset shards"
-
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -20,7 +15,8 @@ class Export(models.Model):
         EXPIRED = "expired", "Expired"
 
     name = models.CharField(max_length=200, blank=True)
-    format = models.CharField(max_length=16, choices=Format.choices)
+    # A name of the export format registry (curation/exporters/registry.py), which holds its label and writer.
+    format = models.CharField(max_length=16)
     subsets = models.ManyToManyField(Subset, related_name="exports")
     filters = models.JSONField(default=dict, blank=True)
     columns = models.JSONField(default=list, blank=True, help_text="Names of the extra column providers (curation.exporters).")

@@ -7,19 +7,6 @@ from django.utils import timezone
 
 
 class Job(models.Model):
-    class Kind(models.TextChoices):
-        INGEST = "ingest", "Ingest source"
-        SUGGEST_MAPPING = "suggest_mapping", "Suggest mapping"
-        APPLY_MAPPING = "apply_mapping", "Apply mapping"
-        BULK_DECIDE = "bulk_decide", "Bulk decision"
-        QUEUE_FILL = "queue_fill", "Fill review queue"
-        EXPORT = "export", "Export"
-        EMBED = "embed", "Embed images"
-        DEDUP = "dedup", "Find duplicates and leaks"
-        RATE = "rate", "Rate turns"
-        HARD_NEGATIVES = "hard_negatives", "Generate hard negatives"
-        PARSE_ACTIONS = "parse_actions", "Parse GUI actions"
-
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -29,7 +16,8 @@ class Job(models.Model):
 
     FINISHED_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
 
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # A key of the job kinds registry (curation/services/job_kinds.py), which holds its label, task and queue.
+    kind = models.CharField(max_length=32)
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     target_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     target_id = models.CharField(max_length=64, blank=True)
@@ -60,7 +48,7 @@ class Job(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.state})"
+        return f"{self.kind} #{self.pk} ({self.state})"  # pages show the registered label (annotate's kind_label)
 
     @property
     def is_finished(self) -> bool:

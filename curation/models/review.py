@@ -11,16 +11,8 @@ from curation.models.samples import Subset
 class ReviewQueue(models.Model):
     """Items of one kind (optionally of one subset) that reviewers work through."""
 
-    class Kind(models.TextChoices):
-        SAMPLE = "sample", "Sample review"
-        MAPPING = "mapping", "Schema mapping"
-        DUPLICATE = "duplicate", "Near-duplicate pair"
-        LEAK = "leak", "Benchmark leak"
-        HARD_NEGATIVE = "hard_negative", "Hard negative"
-        RATING = "rating", "Quality rating"
-        ACTION_MAPPING = "action_mapping", "GUI action mapping"
-
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # A key of the review kind registry (curation/review/kinds.py), which holds its label, form and effect.
+    kind = models.CharField(max_length=32)
     subset = models.ForeignKey(Subset, null=True, blank=True, on_delete=models.CASCADE, related_name="review_queues")
     name = models.CharField(max_length=200)
     instructions = models.TextField(blank=True)
@@ -54,7 +46,7 @@ class ReviewItem(models.Model):
         DECIDED = "decided", "Decided"
 
     queue = models.ForeignKey(ReviewQueue, on_delete=models.CASCADE, related_name="items")
-    kind = models.CharField(max_length=32, choices=ReviewQueue.Kind.choices)
+    kind = models.CharField(max_length=32)  # the queue's kind, kept here to filter items without a join
     subset = models.ForeignKey(Subset, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     target_id = models.CharField(max_length=64)

@@ -12,11 +12,15 @@ from django import forms
 from django.contrib.auth.models import User
 from django.db import models
 
+from curation.errors import ApplicationError
 from curation.models import Subset
 
 
-class UnknownKind(LookupError):
+class UnknownKind(ApplicationError, LookupError):
     """No kind of that name is registered."""
+
+    code = "unknown_review_kind"
+    status = 400
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,11 @@ class ReviewKind:
     prefetch: Callable[[models.QuerySet[Any]], models.QuerySet[Any]] | None = None
     api_payload: Callable[[Any], dict[str, Any]] | None = None
     shortcuts: tuple[tuple[str, str], ...] = ()
+    label: str = ""  # for people, e.g. "Sample review"; the key when empty
+
+    @property
+    def title(self) -> str:
+        return self.label or self.kind
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:
@@ -171,6 +180,12 @@ def kind_register(kind: ReviewKind) -> ReviewKind:
         raise ValueError(f"review kind {kind.kind!r} is registered twice")
     _REGISTRY[kind.kind] = kind
     return kind
+
+
+def kind_label(name: str) -> str:
+    """The registered kind's label; the bare key for a kind no longer registered."""
+    registered = _REGISTRY.get(name)
+    return registered.title if registered is not None else name
 
 
 def kind_get(name: str) -> ReviewKind:

@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from curation.models import ReviewQueue, Sample, SampleImage, Subset
+from curation.models import Sample, SampleImage, Subset
 from curation.models.samples import RATING_AXES
 from curation.review.kinds import (
     Change,
@@ -169,7 +169,8 @@ def sample_api_payload(sample: Sample) -> dict[str, Any]:
 
 SAMPLE_KIND = kind_register(
     ReviewKind(
-        kind=ReviewQueue.Kind.SAMPLE,
+        kind="sample",
+        label="Sample review",
         model=Sample,
         form=SampleDecisionForm,
         template="annotate/review_sample.html#target",

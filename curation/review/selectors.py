@@ -13,6 +13,7 @@ from curation.models import Decision, Job, ReviewItem, ReviewQueue, Sample, Subs
 from curation.review.kinds import UnknownKind, kind_get
 from curation.review.statistics import Agreement, Proportion, cohen_kappa, wilson_interval
 from curation.selectors import job_latest_for
+from curation.services import job_kinds
 
 STATES = ReviewItem.State
 
@@ -147,7 +148,7 @@ class SubsetReviewSummary:
 
 def subset_review_summary(*, subset: Subset) -> SubsetReviewSummary:
     """Acceptance rate of the subset's reviewed samples (round 1) with its 95% Wilson interval."""
-    queue = ReviewQueue.objects.filter(kind=ReviewQueue.Kind.SAMPLE, subset=subset).first()
+    queue = ReviewQueue.objects.filter(kind="sample", subset=subset).first()
     if queue is None:
         return SubsetReviewSummary(subset, None, None, wilson_interval(0, 0), {}, [], None)
     kind = kind_get(queue.kind)
@@ -171,7 +172,7 @@ def subset_review_summary(*, subset: Subset) -> SubsetReviewSummary:
         acceptance=wilson_interval(accepted, sum(verdicts.values())),
         verdicts=verdicts,
         reject_reasons=reasons,
-        fill_job=job_latest_for(target=queue, kind=Job.Kind.QUEUE_FILL),
+        fill_job=job_latest_for(target=queue, kind=job_kinds.QUEUE_FILL.key),
     )
 
 

@@ -132,7 +132,7 @@ def action_schema_create_version(*, schema: ActionSchema, spec: dict[str, Any], 
             created_by=actor_user(by),
         )
         _schema_rows(created, parsed)
-        decision_record(actor=actor_user(by), target=created, verdict="edit", note=created.note, before=before,
+        decision_record(by=actor_user(by), target=created, verdict="edit", note=created.note, before=before,
                         after=parsed.to_dict())
     return created
 
@@ -308,7 +308,7 @@ def action_mapping_create_version(*, based_on: ActionMapping, rules: dict[str, A
             signatures=based_on.signatures, rules=merged, reasons=reasons, engine="", turns_scanned=based_on.turns_scanned,
             created_by=actor_user(by),
         )
-        decision_record(actor=actor_user(by), target=mapping, verdict="edit", note=f"edited from version {based_on.version}",
+        decision_record(by=actor_user(by), target=mapping, verdict="edit", note=f"edited from version {based_on.version}",
                         before=based_on.rules, after=merged)
     return mapping
 
@@ -330,7 +330,7 @@ def action_mapping_accept(*, mapping: ActionMapping, by: Actor) -> Job:
         mapping.decided_by = actor_user(by)
         mapping.decided_at = timezone.now()
         mapping.save(update_fields=["status", "decided_by", "decided_at"])
-        decision_record(actor=actor_user(by), target=mapping, verdict="accept", before={"status": "suggested"},
+        decision_record(by=actor_user(by), target=mapping, verdict="accept", before={"status": "suggested"},
                         after={"status": "accepted", "rules": mapping.rules},
                         note=f"supersedes version {previous.version}" if previous else "")
         return action_mapping_apply_start(mapping=mapping, by=by)
@@ -361,7 +361,7 @@ def action_mapping_reject(*, mapping: ActionMapping, by: Actor, reason: str) -> 
         mapping.decided_by = actor_user(by)
         mapping.decided_at = timezone.now()
         mapping.save(update_fields=["status", "reject_reason", "decided_by", "decided_at"])
-        decision_record(actor=actor_user(by), target=mapping, verdict="reject", reason=reason, note=reason,
+        decision_record(by=actor_user(by), target=mapping, verdict="reject", reason=reason, note=reason,
                         before={"status": "suggested"}, after={"status": "rejected"})
     return mapping
 

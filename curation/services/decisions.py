@@ -1,17 +1,18 @@
 """The audit trail: every human decision is one appended Decision row, never an update."""
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from curation.models import Decision, Job, ReviewItem
-from curation.services.actors import Actor, actor_user
+from curation.services.actors import actor_user
 
 
 def decision_record(
     *,
-    actor: Actor,
-    target: models.Model,
+    by: User | None,
+    target: models.Model | tuple[ContentType, str],
     verdict: str,
     reason: str = "",
     note: str = "",
@@ -19,37 +20,18 @@ def decision_record(
     after: Any = None,
     item: ReviewItem | None = None,
     job: Job | None = None,
+    save: bool = True,
 ) -> Decision:
-    return Decision.objects.create(
-        actor=actor_user(actor),
-        target_type=ContentType.objects.get_for_model(target),
-        target_id=str(target.pk),
-        verdict=verdict,
-        reason=reason[:200],
-        note=note,
-        before=before,
-        after=after,
-        item=item,
-        job=job,
-    )
+    """One decision about a target (a row, or its (content type, id) when the row is not loaded).
 
-
-def decision_build(
-    *,
-    actor: Actor,
-    target_type: ContentType,
-    target_id: str,
-    verdict: str,
-    reason: str = "",
-    note: str = "",
-    before: Any = None,
-    after: Any = None,
-    item: ReviewItem | None = None,
-    job: Job | None = None,
-) -> Decision:
-    """An unsaved row, for services that append decisions in bulk (bulk_create)."""
-    return Decision(
-        actor=actor_user(actor),
+    save=False returns the row unsaved, for a service that appends many at once with bulk_create.
+    """
+    if isinstance(target, tuple):
+        target_type, target_id = target
+    else:
+        target_type, target_id = ContentType.objects.get_for_model(target), str(target.pk)
+    decision = Decision(
+        actor=actor_user(by),
         target_type=target_type,
         target_id=target_id,
         verdict=verdict,
@@ -60,3 +42,6 @@ def decision_build(
         item=item,
         job=job,
     )
+    if save:
+        decision.save(force_insert=True)
+    return decision

@@ -10,16 +10,21 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from curation.errors import ApplicationError
 from curation.exporters.records import ExportDataError
 from curation.exporters.registry import ExportConfigError, columns_clean, filters_clean, format_get
 from curation.exporters.runner import export_root, export_write
 from curation.models import Export, ExportFile, Job, Subset
+from curation.services import job_kinds
 from curation.services.actors import actor_user
 from curation.services.jobs import job_create, job_enqueue, job_progress
 
 
-class ExportFailed(Exception):
+class ExportFailed(ApplicationError):
     """An export could not be written; the message says why, for the curator."""
+
+    code = "export_failed"
+    status = 422
 
 
 def export_create(
@@ -56,7 +61,7 @@ def export_create(
             created_by=actor_user(by),
         )
         export.subsets.set(locked)
-        job = job_create(kind=Job.Kind.EXPORT, target=export, params={"export_id": export.pk}, created_by=by)
+        job = job_create(kind=job_kinds.EXPORT.key, target=export, params={"export_id": export.pk}, created_by=by)
         export.job = job
         export.save(update_fields=["job"])
         if enqueue:

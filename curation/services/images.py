@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
+from curation.errors import ApplicationError
 from curation.models import Image
 from curation.services.paths import PathNotAllowed, path_check_allowed
 
@@ -17,8 +18,11 @@ from curation.services.paths import PathNotAllowed, path_check_allowed
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"}
 
 
-class ImageRejected(ValueError):
+class ImageRejected(ApplicationError, ValueError):
     """The bytes are not an image we keep; the message says why, for the job's rejected rows."""
+
+    code = "image_rejected"
+    status = 400
 
 
 def image_inspect(*, data: bytes) -> tuple[str, int, int]:

@@ -21,6 +21,7 @@ from curation.ingest.records import RecordPreparer, RowRejected
 from curation.ingest.writer import RowWriter
 from curation.models import Job, Mapping, Source, SourceRow
 from curation.selectors import job_latest_for, source_image_count
+from curation.services import job_kinds
 from curation.services.jobs import (
     JobCancelled,
     JobFailed,
@@ -86,7 +87,7 @@ def _suggest_first_mapping(*, source: Source, job: Job) -> None:
     source.refresh_from_db(fields=["status"])
     if source.status != Source.Status.READY or Mapping.objects.filter(source=source).exists():
         return
-    latest = job_latest_for(target=source, kind=Job.Kind.SUGGEST_MAPPING)
+    latest = job_latest_for(target=source, kind=job_kinds.SUGGEST_MAPPING.key)
     if latest is None or latest.is_finished:
         mapping_suggest_start(source=source, by=job.created_by)
 

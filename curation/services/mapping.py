@@ -5,13 +5,16 @@ services/mapping_preview.py; both are re-exported here so callers have one place
 """
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from curation.errors import ApplicationError
 from curation.mapping.spec import spec_parse, spec_to_dict
-from curation.mapping.suggesters import ENGINES
+from curation.mapping.suggesters import ENGINES, UnknownSuggester
 from curation.models import Job, Mapping, Source, Subset
-from curation.services.actors import Actor, actor_user
+from curation.services import job_kinds
+from curation.services.actors import actor_user
 from curation.services.decisions import decision_record
 from curation.services.jobs import job_create, job_enqueue
 from curation.services.mapping_build import mapping_apply, mapping_next_version, mapping_suggest
@@ -32,24 +35,27 @@ __all__ = [
 ]
 
 
-class MappingStateError(ValueError):
+class MappingStateError(ApplicationError, ValueError):
     """The version is not in a state that allows this (e.g. accepting a rejected version)."""
 
+    code = "mapping_state"
+    status = 409
 
-def mapping_suggest_start(*, source: Source, by: Actor, engine: str = "auto") -> Job:
+
+def mapping_suggest_start(*, source: Source, by: User | None, engine: str = "auto") -> Job:
     if engine not in ENGINES:
-        raise ValueError(f"unknown suggester {engine!r} (choose from {', '.join(ENGINES)})")
+        raise UnknownSuggester(f"unknown suggester {engine!r} (choose from {', '.join(ENGINES)})")
     if source.status != Source.Status.READY:
         raise MappingStateError(f"source {source.name} is {source.get_status_display().lower()}; "
                                 "suggest a mapping once it is ingested")
     with transaction.atomic():
-        job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=source, params={"engine": engine}, created_by=actor_user(by), total=1)
+        job = job_create(kind=job_kinds.SUGGEST_MAPPING.key, target=source, params={"engine": engine}, created_by=actor_user(by), total=1)
         job_enqueue(job=job)
     return job
 
 
 def mapping_create_version(
-    *, source: Source, spec: dict[str, Any], by: Actor, based_on: Mapping | None = None
+    *, source: Source, spec: dict[str, Any], by: User | None, based_on: Mapping | None = None
 ) -> Mapping:
     """Save a curator's edited spec as a new suggested version (validated: SpecError lists every problem)."""
     canonical = spec_to_dict(spec_parse(spec, columns=source.columns))
@@ -62,12 +68,12 @@ def mapping_create_version(
             reasons=[{"role": "note", "column": None, "text": note, "confidence": 0.0}],
             created_by=actor_user(by),
         )
-        decision_record(actor=actor_user(by), target=mapping, verdict="edit", note=note,
+        decision_record(by=actor_user(by), target=mapping, verdict="edit", note=note,
                         before=based_on.spec if based_on else None, after=canonical)
     return mapping
 
 
-def mapping_accept(*, mapping: Mapping, by: Actor, subset_name: str | None = None, enqueue: bool = True) -> Job:
+def mapping_accept(*, mapping: Mapping, by: User | None, subset_name: str | None = None, enqueue: bool = True) -> Job:
     """Accept a suggested version: it supersedes the accepted one, gets its subset, and its apply job is made
     (and queued, unless `enqueue` is False: a command then runs it in its own process)."""
     with transaction.atomic():
@@ -96,26 +102,26 @@ def mapping_accept(*, mapping: Mapping, by: Actor, subset_name: str | None = Non
         mapping.decided_by = actor_user(by)
         mapping.decided_at = timezone.now()
         mapping.save(update_fields=["status", "spec", "subset", "decided_by", "decided_at"])
-        decision_record(actor=actor_user(by), target=mapping, verdict="accept", before=before,
+        decision_record(by=actor_user(by), target=mapping, verdict="accept", before=before,
                         after={"status": mapping.status, "spec": spec, "subset": subset.name},
                         note=f"supersedes version {previous.version}" if previous else "")
         return mapping_apply_start(mapping=mapping, by=by, enqueue=enqueue)
 
 
-def mapping_apply_start(*, mapping: Mapping, by: Actor, enqueue: bool = True) -> Job:
+def mapping_apply_start(*, mapping: Mapping, by: User | None, enqueue: bool = True) -> Job:
     """The apply job of the accepted version, queued for a worker unless `enqueue` is False."""
     if mapping.status != Mapping.Status.ACCEPTED:
         raise MappingStateError(f"version {mapping.version} is {mapping.get_status_display().lower()}; "
                                 "only the accepted version can be applied")
     with transaction.atomic():
-        job = job_create(kind=Job.Kind.APPLY_MAPPING, target=mapping, params={"version": mapping.version},
+        job = job_create(kind=job_kinds.APPLY_MAPPING.key, target=mapping, params={"version": mapping.version},
                          created_by=actor_user(by), total=mapping.source.row_count or None)
         if enqueue:
             job_enqueue(job=job)
     return job
 
 
-def mapping_reject(*, mapping: Mapping, by: Actor, reason: str) -> Mapping:
+def mapping_reject(*, mapping: Mapping, by: User | None, reason: str) -> Mapping:
     reason = (reason or "").strip()
     if not reason:
         raise MappingStateError("say why the mapping is rejected")
@@ -129,6 +135,6 @@ def mapping_reject(*, mapping: Mapping, by: Actor, reason: str) -> Mapping:
         mapping.decided_by = actor_user(by)
         mapping.decided_at = timezone.now()
         mapping.save(update_fields=["status", "reject_reason", "decided_by", "decided_at"])
-        decision_record(actor=actor_user(by), target=mapping, verdict="reject", reason=reason, note=reason,
+        decision_record(by=actor_user(by), target=mapping, verdict="reject", reason=reason, note=reason,
                         before={"status": Mapping.Status.SUGGESTED}, after={"status": Mapping.Status.REJECTED})
     return mapping

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from curation.errors import ApplicationError
 from curation.mapping.apply import FilteredOut, ImageRef, RowMappingError, row_map
 from curation.mapping.spec import MappingSpec, SpecError, spec_parse
 from curation.mapping.suggesters import SourceProfile, SuggestionFailed, suggest
@@ -28,8 +29,11 @@ PROFILE_FIRST_ROWS = 30
 PROFILE_RANDOM_ROWS = 20
 
 
-class MappingApplyFailed(RuntimeError):
+class MappingApplyFailed(ApplicationError, RuntimeError):
     """Apply stopped without touching the live samples; the message says why, for the job's page."""
+
+    code = "mapping_apply_failed"
+    status = 422
 
 
 # --- suggest --------------------------------------------------------------------------------------------

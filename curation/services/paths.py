@@ -3,9 +3,14 @@ from pathlib import Path
 
 from django.conf import settings
 
+from curation.errors import ApplicationError
 
-class PathNotAllowed(ValueError):
+
+class PathNotAllowed(ApplicationError, ValueError):
     """The path lies outside every allowed data root (or escapes one through .. or a link)."""
+
+    code = "path_not_allowed"
+    status = 400
 
 
 def allowed_roots() -> list[Path]:

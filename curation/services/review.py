@@ -4,7 +4,6 @@ Every decision is one set of appended Decision rows; a change of mind is a new s
 Round-2 (overlap) items wait until round 1 is decided, then go to anyone but the round-1 reviewer;
 only round 1 applies the kind's effect to the target.
 """
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,23 +14,21 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
+from curation.errors import ApplicationError
 from curation.models import Decision, ReviewItem, ReviewQueue, Subset
 from curation.review.kinds import DecisionForm, ReviewKind, UnknownKind, kind_get
+from curation.seeded import unit_hash
 from curation.services.actors import actor_user
-from curation.services.decisions import decision_build, decision_record
+from curation.services.decisions import decision_record
 
 ENQUEUE_BATCH_SIZE = 2_000
 
 
-class ReviewError(Exception):
+class ReviewError(ApplicationError):
     """A review action that cannot be done; `code` is stable for the API, the message is for people."""
 
     code = "review_error"
     status = 409
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class ItemNotYours(ReviewError):
@@ -66,7 +63,8 @@ class InvalidDecision(ReviewError):
     def __init__(self, form: DecisionForm):
         self.form = form
         self.errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
-        super().__init__("; ".join(m for msgs in self.errors.values() for m in msgs) or "The decision is not valid.")
+        message = "; ".join(m for msgs in self.errors.values() for m in msgs) or "The decision is not valid."
+        super().__init__(message, extra=self.errors)
 
 
 class DecideMode:
@@ -82,12 +80,6 @@ class ItemEntry:
     score: float | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     priority: int = 0
-
-
-def unit_hash(*parts: object) -> float:
-    """A number in [0, 1) fixed by its inputs: seeded sampling that any database reproduces."""
-    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 # --- queues -----------------------------------------------------------------------------------------
@@ -113,12 +105,11 @@ def review_queue_create(
     by: User | None,
 ) -> ReviewQueue:
     try:
-        kind_get(kind)
+        label = kind_get(kind).title
     except UnknownKind as exc:
         raise InvalidQueueSettings(str(exc)) from exc
     if ReviewQueue.objects.filter(kind=kind, subset=subset).exists():
         raise InvalidQueueSettings(f"a {kind} queue for {subset or 'all subsets'} already exists")
-    label = ReviewQueue.Kind(kind).label
     queue = ReviewQueue.objects.create(
         kind=kind,
         subset=subset,
@@ -127,7 +118,7 @@ def review_queue_create(
         overlap_rate=_check_overlap(overlap_rate),
         created_by=actor_user(by),
     )
-    decision_record(actor=by, target=queue, verdict="create_queue", after=_queue_settings(queue))
+    decision_record(by=by, target=queue, verdict="create_queue", after=_queue_settings(queue))
     return queue
 
 
@@ -175,7 +166,7 @@ def review_queue_configure(
             queue.assignees.set(list(assignees))
         after = _queue_settings(queue)
         if after != before:
-            decision_record(actor=by, target=queue, verdict="configure_queue", before=before, after=after)
+            decision_record(by=by, target=queue, verdict="configure_queue", before=before, after=after)
     return queue
 
 
@@ -329,9 +320,9 @@ def _decision_rows(kind: ReviewKind, item: ReviewItem, target: Any, user: User, 
     target_type = ContentType.objects.get_for_id(item.target_type_id)
 
     def row(verdict: str, reason: str, before: Any, after: Any, note: str = "") -> Decision:
-        return decision_build(
-            actor=user, target_type=target_type, target_id=item.target_id, item=item,
-            verdict=verdict, reason=reason, note=note, before=before, after=after,
+        return decision_record(
+            by=user, target=(target_type, item.target_id), item=item,
+            verdict=verdict, reason=reason, note=note, before=before, after=after, save=False,
         )
 
     rows = []

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from curation.models import Decision, Job, ReviewItem, ReviewQueue, Subset
 from curation.review.kinds import UnknownKind, kind_get
-from curation.services.decisions import decision_build
+from curation.services import job_kinds
+from curation.services.decisions import decision_record
 from curation.services.jobs import job_create, job_enqueue, job_progress
 from curation.services.review import ReviewError
 
@@ -152,10 +153,10 @@ def review_bulk_start(
     reason: str = "",
     note: str = "",
     confirmed_count: int,
-    by: User,
+    by: User | None,
 ) -> Job:
     """Check the verdict and the confirmed count, then decide the filter's items in a background Job."""
-    if not by.has_perm("curation.bulk_decide_item"):
+    if by is None or not by.has_perm("curation.bulk_decide_item"):
         raise InvalidBulkDecision("only curators and admins can decide items in bulk")
     _check_verdict(item_filter.kind, verdict, reason)
     count = review_bulk_count(item_filter=item_filter)
@@ -169,7 +170,7 @@ def review_bulk_start(
     elif item_filter.subset_id is not None:
         target = Subset.objects.filter(pk=item_filter.subset_id).first()
     job = job_create(
-        kind=Job.Kind.BULK_DECIDE,
+        kind=job_kinds.BULK_DECIDE.key,
         target=target,
         params={"filter": item_filter.to_params(), "verdict": verdict, "reason": reason, "note": note, "confirmed": count},
         created_by=by,
@@ -229,10 +230,10 @@ def _decide_batch(
     rows = []
     for item in batch:
         before, after = changes.get(item.target_id, (None, None))
-        row = decision_build(
-            actor=actor,
-            target_type=ContentType.objects.get_for_id(item.target_type_id),
-            target_id=item.target_id,
+        row = decision_record(
+            by=actor,
+            target=(ContentType.objects.get_for_id(item.target_type_id), item.target_id),
+            save=False,
             verdict=verdict,
             reason=reason,
             note=note,

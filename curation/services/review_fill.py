@@ -5,6 +5,8 @@ from django.contrib.auth.models import User
 
 from curation.models import Job, ReviewQueue, Subset
 from curation.review.kinds import kind_get
+from curation.seeded import unit_hash
+from curation.services import job_kinds
 from curation.services.jobs import job_create, job_enqueue, job_progress
 from curation.services.review import (
     ENQUEUE_BATCH_SIZE,
@@ -13,7 +15,6 @@ from curation.services.review import (
     review_items_enqueue,
     review_queue_configure,
     review_queue_for,
-    unit_hash,
 )
 
 # Targets are read by primary key in pages of this many (keyset pagination, no OFFSET).
@@ -81,17 +82,19 @@ def review_fill_start(
     seed: int = 0,
     overlap_rate: float | None = None,
     by: User | None,
+    enqueue: bool = True,
 ) -> Job:
-    """Create (or reuse) the subset's queue of this kind and fill it in a background Job."""
+    """Create (or reuse) the subset's queue of this kind and fill it in a Job, sent to a worker unless enqueue=False
+    (a command runs the task body in its own process)."""
     fraction = _check_fraction(fraction)
     queue = review_queue_for(kind=kind, subset=subset, by=by)
     if overlap_rate is not None:
         review_queue_configure(queue=queue, by=by, overlap_rate=overlap_rate)
     job = job_create(
-        kind=Job.Kind.QUEUE_FILL,
+        kind=job_kinds.QUEUE_FILL.key,
         target=queue,
         params={"fraction": fraction, "seed": int(seed)},
         created_by=by,
         total=subset.sample_count or None,
     )
-    return job_enqueue(job=job)
+    return job_enqueue(job=job) if enqueue else job

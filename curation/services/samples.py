@@ -6,6 +6,7 @@ from typing import Any
 from django.db import connection, models
 from django.db.models import Q
 
+from curation.errors import ApplicationError
 from curation.models import Mapping, MappingStagedRow, Sample, SampleImage, Subset
 
 SWAP_BATCH_SIZE = 1000
@@ -26,8 +27,11 @@ RESET_ON_REMAP = {
 }
 
 
-class SubsetFrozen(ValueError):
+class SubsetFrozen(ApplicationError, ValueError):
     """The subset is approved: its samples may not change until it is reopened."""
+
+    code = "subset_frozen"
+    status = 409
 
 
 @dataclass(frozen=True)

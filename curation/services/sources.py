@@ -3,17 +3,34 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.text import get_valid_filename
 
+from curation.errors import ApplicationError
 from curation.ingest.readers import SourceUnreadable, format_detect
 from curation.models import Job, Source
 from curation.selectors import source_unfinished_ingest
+from curation.services import job_kinds
+from curation.services.actors import actor_user
 from curation.services.jobs import job_create, job_enqueue
 from curation.services.paths import PathNotAllowed, allowed_roots, path_check_allowed
+
+
+class SourceInvalid(ApplicationError, ValidationError):  # type: ignore[misc]  # both define `message`
+    """A source that cannot be registered, with the field at fault: a Django ValidationError by field too, so a
+    form shows the message beside that field."""
+
+    code = "invalid_source"
+    status = 400
+
+    def __init__(self, field: str, message: str):
+        ValidationError.__init__(self, {field: message})  # not ApplicationError's: it would reset the code
+        self.message = message
+        self.extra = {"field": field}
+        self.field = field
 
 
 def _existing_path_resolve(value: str, *, field: str) -> Path:
@@ -22,17 +39,17 @@ def _existing_path_resolve(value: str, *, field: str) -> Path:
     try:
         resolved = [path_check_allowed(path=c) for c in candidates]
     except PathNotAllowed as exc:
-        raise ValidationError({field: str(exc)}) from exc
+        raise SourceInvalid(field, str(exc)) from exc
     existing = next((p for p in resolved if p.exists()), None)
     if existing is None:
-        raise ValidationError({field: f"{value} does not exist"})
+        raise SourceInvalid(field, f"{value} does not exist")
     return existing
 
 
 def _location_resolve(location: str) -> Path:
     location = location.strip()
     if not location:
-        raise ValidationError({"location": "Give the path of a file or folder under an allowed data root."})
+        raise SourceInvalid("location", "Give the path of a file or folder under an allowed data root.")
     return _existing_path_resolve(location, field="location")
 
 
@@ -43,7 +60,7 @@ def _image_root_resolve(image_root: str) -> str:
         return ""
     folder = _existing_path_resolve(image_root, field="image_root")
     if not folder.is_dir():
-        raise ValidationError({"image_root": f"{image_root} is a file; the image folder must be a folder."})
+        raise SourceInvalid("image_root", f"{image_root} is a file; the image folder must be a folder.")
     return str(folder)
 
 
@@ -62,20 +79,20 @@ def source_register(
     license_unknown: bool = False,
     citation: str = "",
     description: str = "",
-    created_by: AbstractBaseUser | AnonymousUser | None = None,
+    by: User | None = None,
     image_root: str = "",
 ) -> Source:
-    """Register a source; ValidationError (by field) for a taken name, a path outside the roots or missing, a bad format.
+    """Register a source; SourceInvalid (by field) for a taken name, a path outside the roots or missing, a bad format.
 
     image_root, when given, is the folder relative image paths in the rows are found in (e.g. a COCO folder).
     """
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "A source needs a name."})
+        raise SourceInvalid("name", "A source needs a name.")
     if Source.objects.filter(name__iexact=name).exists():
-        raise ValidationError({"name": f"A source named {name!r} already exists."})
+        raise SourceInvalid("name", f"A source named {name!r} already exists.")
     if format not in Source.Format.values:
-        raise ValidationError({"format": f"Unknown format {format!r}; choose one of {', '.join(Source.Format.values)}."})
+        raise SourceInvalid("format", f"Unknown format {format!r}; choose one of {', '.join(Source.Format.values)}.")
     path = _location_resolve(str(location))
     image_folder = _image_root_resolve(str(image_root))
     detected = format
@@ -83,17 +100,17 @@ def source_register(
         try:
             detected = format_detect(path)
         except SourceUnreadable as exc:
-            raise ValidationError({"format": str(exc)}) from exc
+            raise SourceInvalid("format", str(exc)) from exc
     elif format == Source.Format.IMAGEFOLDER and not path.is_dir():
-        raise ValidationError({"format": f"{path.name} is a file; an image folder source is a folder."})
+        raise SourceInvalid("format", f"{path.name} is a file; an image folder source is a folder.")
     elif format != Source.Format.IMAGEFOLDER and path.is_dir() and format_detect(path) == Source.Format.IMAGEFOLDER:
-        raise ValidationError({"format": f"{path.name} holds no {format} files."})
+        raise SourceInvalid("format", f"{path.name} holds no {format} files.")
     elif path.is_file() and (format == Source.Format.PARQUET) != _is_parquet(path):
         # Caught now, not by a failed ingest: a source's format cannot be changed once it is registered.
         what = "not a Parquet file" if format == Source.Format.PARQUET else "a Parquet file"
-        raise ValidationError({"format": f"{path.name} is {what}; choose its format or 'Detect from the file'."})
+        raise SourceInvalid("format", f"{path.name} is {what}; choose its format or 'Detect from the file'.")
     if image_folder and detected == Source.Format.IMAGEFOLDER:
-        raise ValidationError({"image_root": "An image folder source holds its images itself; leave this empty."})
+        raise SourceInvalid("image_root", "An image folder source holds its images itself; leave this empty.")
     try:
         with transaction.atomic():
             return Source.objects.create(
@@ -106,10 +123,10 @@ def source_register(
                 license_unknown=license_unknown and not license.strip(),
                 citation=citation.strip(),
                 description=description.strip(),
-                created_by=created_by if isinstance(created_by, User) else None,
+                created_by=actor_user(by),
             )
     except IntegrityError as exc:  # the same name registered at the same moment
-        raise ValidationError({"name": f"A source named {name!r} already exists."}) from exc
+        raise SourceInvalid("name", f"A source named {name!r} already exists.") from exc
 
 
 def source_upload_save(*, upload: UploadedFile) -> Path:
@@ -123,7 +140,7 @@ def source_upload_save(*, upload: UploadedFile) -> Path:
     return target
 
 
-def source_ingest_prepare(*, source: Source, by: AbstractBaseUser | AnonymousUser | None = None) -> tuple[Job, bool]:
+def source_ingest_prepare(*, source: Source, by: User | None = None) -> tuple[Job, bool]:
     """The ingest job to run: the one already queued or running, or a new one. (job, created)."""
     with transaction.atomic():
         Source.objects.select_for_update().filter(pk=source.pk).first()
@@ -131,7 +148,7 @@ def source_ingest_prepare(*, source: Source, by: AbstractBaseUser | AnonymousUse
         if running is not None:
             return running, False
         job = job_create(
-            kind=Job.Kind.INGEST,
+            kind=job_kinds.INGEST.key,
             target=source,
             params={"location": source.location, "image_root": source.image_root, "format": source.format},
             created_by=by if isinstance(by, User) else None,
@@ -141,7 +158,7 @@ def source_ingest_prepare(*, source: Source, by: AbstractBaseUser | AnonymousUse
         return job, True
 
 
-def source_ingest_start(*, source: Source, by: AbstractBaseUser | AnonymousUser | None = None) -> Job:
+def source_ingest_start(*, source: Source, by: User | None = None) -> Job:
     """Create the ingest Job and enqueue the worker task after commit (an ingest already under way is returned)."""
     with transaction.atomic():
         job, created = source_ingest_prepare(source=source, by=by)

@@ -12,18 +12,10 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from curation.models import (
-    ApprovalPolicy,
-    Job,
-    Mapping,
-    ReviewItem,
-    ReviewQueue,
-    Sample,
-    SampleImage,
-    Source,
-    Subset,
-)
+from curation.errors import ApplicationError
+from curation.models import ApprovalPolicy, Job, Mapping, ReviewItem, Sample, SampleImage, Source, Subset
 from curation.models.samples import RATING_AXES
+from curation.review.kinds import kind_label
 from curation.services.approval import (
     ApprovalCheck,
     CheckResult,
@@ -33,6 +25,7 @@ from curation.services.approval import (
     user_may_override,
 )
 from curation.services.decisions import decision_record
+from curation.services.job_kinds import job_kind_label
 
 UNFINISHED_JOB_STATES = (Job.State.QUEUED, Job.State.RUNNING)
 
@@ -44,19 +37,22 @@ class OpenCheck:
     code: str
     message: str
     count: int = 1
-    url: str = ""
+    source_id: int | None = None  # what the check is about: the page links to it
     job_id: int | None = None
 
 
-class SubsetNotApprovable(Exception):
+class SubsetNotApprovable(ApplicationError):
     """The subset cannot change state now; `checks` lists what is still open, `failing` the required checks that fail."""
+
+    code = "subset_not_approvable"
+    status = 409
 
     def __init__(self, message: str, *, code: str, checks: list[OpenCheck] | None = None,
                  failing: list[CheckState] | None = None):
-        super().__init__(message)
-        self.code = code
         self.checks = checks or []
         self.failing = failing or []
+        super().__init__(message, code=code, extra={"checks": [c.code for c in self.checks],
+                                                    "failing": [s.result.key for s in self.failing]})
 
 
 @dataclass
@@ -80,7 +76,7 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
             OpenCheck(
                 "mapping_undecided",
                 f"Mapping v{mapping.version} of source {mapping.source.name} awaits a decision.",
-                url=f"/sources/{mapping.source_id}/",
+                source_id=mapping.source_id,
             )
         )
     not_applied = Mapping.objects.filter(subset=subset, status=Mapping.Status.ACCEPTED, applied_at__isnull=True)
@@ -89,7 +85,7 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
             OpenCheck(
                 "mapping_not_applied",
                 f"Mapping v{mapping.version} of source {mapping.source.name} is accepted but its samples are not built yet.",
-                url=f"/sources/{mapping.source_id}/",
+                source_id=mapping.source_id,
             )
         )
     source_ids = set(samples.order_by().values_list("source_id", flat=True).distinct())
@@ -98,7 +94,7 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
     )
     for source in Source.objects.filter(pk__in=source_ids - accepted).order_by("name"):
         checks.append(
-            OpenCheck("mapping_not_accepted", f"Source {source.name} has no accepted mapping.", url=f"/sources/{source.pk}/")
+            OpenCheck("mapping_not_accepted", f"Source {source.name} has no accepted mapping.", source_id=source.pk)
         )
     stale = (
         samples.filter(mapping__isnull=False)
@@ -118,7 +114,6 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
             )
         )
 
-    kinds = dict(ReviewQueue.Kind.choices)
     undecided = (
         ReviewItem.objects.filter(subset=subset)
         .exclude(state=ReviewItem.State.DECIDED)
@@ -129,12 +124,12 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
     )
     for kind, n in undecided:
         checks.append(
-            OpenCheck("review_items_open", f"{n:,} {kinds.get(kind, kind).lower()} items are not decided yet.", count=n, url="/review/")
+            OpenCheck("review_items_open", f"{n:,} {kind_label(kind).lower()} items are not decided yet.", count=n)
         )
 
     for job in subset_running_jobs(subset=subset):
         checks.append(
-            OpenCheck("job_running", f"{job.get_kind_display()} #{job.pk} is {job.state}.", url=f"/jobs/{job.pk}/", job_id=job.pk)
+            OpenCheck("job_running", f"{job_kind_label(job.kind)} #{job.pk} is {job.state}.", job_id=job.pk)
         )
     return checks
 
@@ -170,7 +165,7 @@ approval_check_register(
 )
 
 
-def subset_approve(*, subset: Subset, by: User, override_reason: str = "") -> Subset:
+def subset_approve(*, subset: Subset, by: User | None, override_reason: str = "") -> Subset:
     """Approve the subset for export under its approval policy.
 
     SubsetNotApprovable if it is approved already or a required check fails; an admin may approve over
@@ -200,7 +195,7 @@ def subset_approve(*, subset: Subset, by: User, override_reason: str = "") -> Su
         if overridden:
             after["overridden_checks"] = overridden
         decision_record(
-            actor=by,
+            by=by,
             target=locked,
             verdict="approve_override" if overridden else "approve",
             reason=override_reason.strip()[:200] if overridden else "",
@@ -211,7 +206,7 @@ def subset_approve(*, subset: Subset, by: User, override_reason: str = "") -> Su
     return locked
 
 
-def subset_reopen(*, subset: Subset, by: User, reason: str = "") -> Subset:
+def subset_reopen(*, subset: Subset, by: User | None, reason: str = "") -> Subset:
     """Take an approved subset back to draft (e.g. to fix a mapping); exports made before keep their files."""
     with transaction.atomic():
         locked = Subset.objects.select_for_update().get(pk=subset.pk)
@@ -226,7 +221,7 @@ def subset_reopen(*, subset: Subset, by: User, reason: str = "") -> Subset:
         locked.approved_by = None
         locked.approved_at = None
         locked.save(update_fields=["status", "approved_by", "approved_at"])
-        decision_record(actor=by, target=locked, verdict="reopen", reason=reason, before=before, after={"status": Subset.Status.DRAFT})
+        decision_record(by=by, target=locked, verdict="reopen", reason=reason, before=before, after={"status": Subset.Status.DRAFT})
     return locked
 
 

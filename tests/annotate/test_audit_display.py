@@ -28,7 +28,7 @@ def test_targets_are_named_as_a_person_would(curator):
     mapping = mapping_make(source=source)
     subset = subset_make(name="Charts")
     sample = sample_make(subset=subset, source=source, row_number=0)
-    rows = [decision_record(actor=curator, target=t, verdict="accept") for t in (mapping, subset, sample)]
+    rows = [decision_record(by=curator, target=t, verdict="accept") for t in (mapping, subset, sample)]
     labels = target_labels(Decision.objects.filter(pk__in=[d.pk for d in rows]).order_by("pk"))
     assert [labels[d.pk] for d in rows] == [f"version {mapping.version} of my-llava-5", "subset Charts", "sample 1 of my-llava-5"]
 
@@ -38,7 +38,7 @@ def test_targets_are_named_as_a_person_would(curator):
 def test_the_audit_page_shows_names_a_diff_and_verdict_choices(browser_instance, live_server, curator):
     source = source_make(name="my-llava-5")
     mapping = mapping_make(source=source)
-    decision_record(actor=curator, target=mapping, verdict="accept",
+    decision_record(by=curator, target=mapping, verdict="accept",
                     before={"status": "suggested", "spec": {"turns": {"column": "conversations"}}},
                     after={"status": "accepted", "spec": {"turns": {"column": "messages"}}})
     context = browser_instance.new_context(viewport={"width": 1280, "height": 720})

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from curation.models import Decision, Job, Mapping, Sample
+from curation.services import job_kinds
 from curation.services.mapping import mapping_accept, mapping_suggest
 from tests.curation.mapping import layouts
 from workers.tasks.mapping import apply_mapping
@@ -97,7 +98,7 @@ def test_accepting_an_unchanged_suggestion_accepts_that_version_and_queues_its_a
     mapping.refresh_from_db()
     assert mapping.status == Mapping.Status.ACCEPTED and mapping.decided_by == curator
     assert Mapping.objects.filter(source=source).count() == 1
-    assert Job.objects.filter(kind=Job.Kind.APPLY_MAPPING, target_id=str(mapping.pk)).exists()
+    assert Job.objects.filter(kind=job_kinds.APPLY_MAPPING.key, target_id=str(mapping.pk)).exists()
     assert Decision.objects.filter(target_id=str(mapping.pk), verdict="accept", actor=curator).exists()
 
 
@@ -138,7 +139,7 @@ def test_rejecting_needs_a_reason_and_records_it(curator_client, curator, scienc
 def test_suggest_button_queues_a_suggestion_job(curator_client, scienceqa):
     source, _ = scienceqa
     curator_client.post(f"/sources/{source.pk}/mapping/suggest/", {"engine": "rules"})
-    job = Job.objects.get(kind=Job.Kind.SUGGEST_MAPPING)
+    job = Job.objects.get(kind=job_kinds.SUGGEST_MAPPING.key)
     assert job.params == {"engine": "rules"} and job.target_id == str(source.pk)
 
 
@@ -183,4 +184,4 @@ def test_accepting_the_accepted_version_unchanged_makes_no_new_version(curator_c
     response = curator_client.post(f"/sources/{source.pk}/mapping/accept/", editor_post(mapping), follow=True)
     assert b"already accepted" in response.content
     assert Mapping.objects.filter(source=source).count() == 1
-    assert Job.objects.filter(kind=Job.Kind.APPLY_MAPPING).count() == 1
+    assert Job.objects.filter(kind=job_kinds.APPLY_MAPPING.key).count() == 1

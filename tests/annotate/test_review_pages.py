@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from curation.models import Decision, Job, ReviewItem, ReviewQueue, Sample
+from curation.services import job_kinds
 from curation.services.review import review_decide
 from curation.services.review_claims import review_claim_next
 from tests.curation.review.builders import sample_queue_make
@@ -192,7 +193,7 @@ def test_queueing_a_spot_check_from_the_panel_starts_a_fill_job(curator_client, 
         "/review/queues/fill/", {"subset": subset.pk, "kind": "sample", "percent": "2%", "seed": "5", "overlap": "10"}, headers=HTMX
     )
     assert response.status_code == 200
-    job = Job.objects.get(kind=Job.Kind.QUEUE_FILL)
+    job = Job.objects.get(kind=job_kinds.QUEUE_FILL.key)
     assert job.params == {"fraction": 0.02, "seed": 5} and job.created_by == curator
     assert ReviewQueue.objects.get(subset=subset).overlap_rate == pytest.approx(0.1)
     assert f'id="job-{job.pk}"' in response.content.decode()
@@ -229,7 +230,7 @@ def test_the_bulk_page_counts_confirms_and_starts_a_job(curator_client, curator)
     assert stale.status_code == 409 and "not the 2 you confirmed" in stale.content.decode()
     started = curator_client.post("/review/bulk/", {**post, "confirmed_count": "3"})
     assert started.status_code == 302
-    job = Job.objects.get(kind=Job.Kind.BULK_DECIDE)
+    job = Job.objects.get(kind=job_kinds.BULK_DECIDE.key)
     assert f"job={job.pk}" in started["Location"] and f"queue={queue.pk}" in started["Location"]
     assert job.params["verdict"] == "reject" and job.params["filter"]["queue_id"] == queue.pk and job.total == 3
     follow = curator_client.get(started["Location"])

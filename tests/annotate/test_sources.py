@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from config.celery import app as celery_app
 from curation.models import Job, Source, SourceRow
 from curation.selectors import SOURCE_ROWS_PAGE_SIZE
+from curation.services import job_kinds
 from curation.services.images import image_store
 from curation.services.jobs import job_create, job_progress
 from curation.services.sources import source_register
@@ -67,7 +68,7 @@ def test_curator_registers_a_path_and_its_ingest_starts(curator_client, curator,
     source = Source.objects.get(name="b")
     assert response.status_code == 302 and response["Location"] == f"/sources/{source.pk}/"
     assert source.license == "CC0" and source.created_by == curator and source.status == Source.Status.INGESTING
-    job = Job.objects.get(kind=Job.Kind.INGEST)
+    job = Job.objects.get(kind=job_kinds.INGEST.key)
     assert job.target == source and job.created_by == curator
 
 
@@ -92,13 +93,13 @@ def test_the_form_needs_a_path_or_an_upload(curator_client):
 
 def test_reingest_starts_a_new_job(curator_client, source):
     response = curator_client.post(f"/sources/{source.pk}/ingest/")
-    assert response.status_code == 302 and Job.objects.filter(kind=Job.Kind.INGEST).count() == 1
+    assert response.status_code == 302 and Job.objects.filter(kind=job_kinds.INGEST.key).count() == 1
 
 
 def test_detail_shows_progress_rejected_link_and_rows_with_thumbnails(curator_client, source, curator):
     image = image_store(data=image_bytes())
     _rows(source, 3, image.sha256)
-    job = job_create(kind=Job.Kind.INGEST, target=source, created_by=curator, total=4)
+    job = job_create(kind=job_kinds.INGEST.key, target=source, created_by=curator, total=4)
     job_progress(job=job, done=1)
     content = curator_client.get(f"/sources/{source.pk}/").content.decode()
     assert f'id="job-{job.pk}"' in content and "25%" in content and f"/jobs/{job.pk}/#errors" in content

@@ -27,6 +27,8 @@ def test_the_subset_page_shows_stats_samples_and_what_is_still_open(curator_clie
     subset, _ = open_subset
     page = curator_client.get(f"/subsets/{subset.pk}/").content.decode()
     assert "Source raw-src has no accepted mapping." in page
+    # The page builds the check's link (the service only names the source).
+    assert f'<a href="/sources/{subset.samples.first().source_id}/">Source raw-src has no accepted mapping.</a>' in page
     assert 'id="approve" disabled' in page
     assert "Hello." in page and "?size=thumb" in page
 

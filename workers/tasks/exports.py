@@ -1,8 +1,8 @@
 """Celery tasks: exports. Thin: run the export service for a job, expire old exports (beat)."""
 from celery import shared_task
 
-from curation.services.exports import ExportFailed, export_cleanup, export_run
-from workers.jobrun import JobFailed, running_job
+from curation.services.exports import export_cleanup, export_run
+from workers.jobrun import running_job
 
 
 @shared_task
@@ -10,10 +10,7 @@ def export_build(job_id: int) -> None:
     with running_job(job_id) as job:
         if job is None:
             return
-        try:
-            export_run(export_id=int(job.target_id), job=job)
-        except ExportFailed as exc:
-            raise JobFailed(str(exc)) from exc
+        export_run(export_id=int(job.target_id), job=job)  # ExportFailed is an ApplicationError: the job fails with it
 
 
 @shared_task

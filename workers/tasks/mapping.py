@@ -1,9 +1,9 @@
-"""Celery tasks: mapping. Thin: load the job's target, run the mapping service, record a readable failure."""
+"""Celery tasks: mapping. Thin: load the job's target, run the mapping service; running_job records a failure
+(SuggestionFailed, MappingApplyFailed: ApplicationErrors) with its message."""
 from celery import shared_task
 
-from curation.mapping.suggesters import SuggestionFailed
 from curation.models import Mapping, Source
-from curation.services.mapping_build import MappingApplyFailed, mapping_apply, mapping_suggest
+from curation.services.mapping_build import mapping_apply, mapping_suggest
 from workers.jobrun import JobFailed, running_job
 
 
@@ -15,10 +15,7 @@ def suggest_mapping(job_id: int) -> None:
         source = Source.objects.filter(pk=job.target_id).first()
         if source is None:
             raise JobFailed("the source was deleted before a mapping could be suggested")
-        try:
-            mapping_suggest(source=source, job=job, engine=job.params.get("engine", "auto"))
-        except SuggestionFailed as exc:
-            raise JobFailed(str(exc)) from exc
+        mapping_suggest(source=source, job=job, engine=job.params.get("engine", "auto"))
 
 
 @shared_task
@@ -29,7 +26,4 @@ def apply_mapping(job_id: int) -> None:
         mapping = Mapping.objects.filter(pk=job.target_id).first()
         if mapping is None:
             raise JobFailed("the mapping was deleted before it could be applied")
-        try:
-            mapping_apply(mapping=mapping, job=job)
-        except MappingApplyFailed as exc:
-            raise JobFailed(str(exc)) from exc
+        mapping_apply(mapping=mapping, job=job)

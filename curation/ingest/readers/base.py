@@ -8,6 +8,8 @@ from typing import IO, Any, Protocol
 
 import pyarrow as pa
 
+from curation.errors import ApplicationError
+
 # File endings of images a record may name, and that an image folder is made of.
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 
@@ -18,8 +20,11 @@ READ_ERRORS = (OSError, EOFError, ValueError, zlib.error, pa.ArrowException)
 SCAN_CHUNK_BYTES = 1 << 20
 
 
-class SourceUnreadable(Exception):
+class SourceUnreadable(ApplicationError):
     """The file or folder cannot be read at all (not the format it claims, unreadable, empty of records)."""
+
+    code = "source_unreadable"
+    status = 422
 
 
 NO_TEXT_KEYS: frozenset[str] = frozenset()

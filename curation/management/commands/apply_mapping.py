@@ -2,10 +2,10 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from curation.errors import ApplicationError
 from curation.management.commands.suggest_mapping import source_lookup
-from curation.mapping.spec import SpecError
 from curation.models import Job, Mapping
-from curation.services.mapping import MappingStateError, mapping_accept, mapping_apply_start
+from curation.services.mapping import mapping_accept, mapping_apply_start
 from workers.tasks.mapping import apply_mapping
 
 
@@ -48,7 +48,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{source.name} has no accepted mapping; add --accept --by USER (or --version N)")
         try:
             job = self._job(mapping, options)
-        except (MappingStateError, SpecError) as exc:
+        except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
         if options["queue"]:
             self.stdout.write(f"queued job #{job.pk}")

@@ -81,7 +81,7 @@ class Command(BaseCommand):
                     license=DEMO_LICENSE,
                     citation=DEMO_CITATION,
                     description=spec["description"],
-                    created_by=curator,
+                    by=curator,
                 )
                 source_ingest_start(source=source, by=curator)
             self.stdout.write(f"Registered {source.name}; a worker is ingesting it.")

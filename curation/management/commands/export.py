@@ -5,7 +5,8 @@ import json
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from curation.exporters.registry import COLUMNS, FILTERS, FORMATS, ExportConfigError
+from curation.errors import ApplicationError
+from curation.exporters.registry import COLUMNS, FILTERS, FORMATS
 from curation.exporters.runner import export_root
 from curation.models import Export, Subset
 from curation.selectors import subset_by_name_or_id
@@ -48,7 +49,7 @@ class Command(BaseCommand):
                 subsets=subsets, format=options["format"], filters=filters, columns=columns, name=options["name"],
                 by=user, enqueue=options["queue"],
             )
-        except ExportConfigError as exc:
+        except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
         if options["queue"]:
             self.stdout.write(f"Export {export.pk} queued (job {export.job_id}); follow it at /exports/{export.pk}/.")

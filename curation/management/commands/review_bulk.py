@@ -8,9 +8,10 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from curation.models import Job, ReviewItem, ReviewQueue
+from curation.errors import ApplicationError
+from curation.models import Job, ReviewItem
+from curation.review.kinds import kinds_registered
 from curation.selectors import subset_by_name_or_id
-from curation.services.review import ReviewError
 from curation.services.review_bulk import UNDECIDED_STATES, ItemFilter, review_bulk_count, review_bulk_start
 
 POLL_SECONDS = 1.0
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     help = "Apply one verdict to every review item a filter selects (a Job on a worker, one audit row per item)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--kind", required=True, choices=ReviewQueue.Kind.values)
+        parser.add_argument("--kind", required=True, choices=[k.kind for k in kinds_registered()])
         parser.add_argument("--subset", default="", help="subset name or id")
         parser.add_argument("--queue", type=int, default=None, help="review queue id")
         parser.add_argument("--state", action="append", choices=ReviewItem.State.values, help="item states (repeatable)")
@@ -67,7 +68,7 @@ class Command(BaseCommand):
                 confirmed_count=options["confirm"],
                 by=user,
             )
-        except ReviewError as exc:
+        except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Deciding {count:,} items in job {job.pk} (follow it at /jobs/{job.pk}/).")
         if options["wait"]:

@@ -2,12 +2,12 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from curation.errors import ApplicationError
 from curation.models import Job, ReviewQueue, Subset
+from curation.review.kinds import kinds_registered
 from curation.selectors import subset_by_name_or_id
-from curation.services.jobs import job_create
-from curation.services.review import ReviewError, review_queue_configure, review_queue_for
-from curation.services.review_fill import review_fill_start, review_queue_fill
-from workers.jobrun import running_job
+from curation.services.review_fill import review_fill_start
+from workers.tasks.review import review_queue_fill as review_queue_fill_task
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("subset", help="subset name or id")
-        parser.add_argument("--kind", default=ReviewQueue.Kind.SAMPLE, choices=ReviewQueue.Kind.values)
+        parser.add_argument("--kind", default="sample", choices=[k.kind for k in kinds_registered()])
         parser.add_argument("--fraction", type=float, default=1.0, help="share of the subset to queue (default: all)")
         parser.add_argument("--seed", type=int, default=0, help="seed of the random share (same seed, same samples)")
         parser.add_argument("--overlap", type=float, default=None, help="share of items given to a second reviewer")
@@ -30,26 +30,20 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"no user named {options['as_user']!r}")
         try:
-            if options["background"]:
-                job = review_fill_start(
-                    kind=options["kind"], subset=subset, fraction=options["fraction"], seed=options["seed"],
-                    overlap_rate=options["overlap"], by=user,
-                )
-                self.stdout.write(f"queued job {job.pk}: follow it at /jobs/{job.pk}/")
-                return
-            queue = review_queue_for(kind=options["kind"], subset=subset, by=user)
-            if options["overlap"] is not None:
-                review_queue_configure(queue=queue, by=user, overlap_rate=options["overlap"])
-            job = job_create(
-                kind=Job.Kind.QUEUE_FILL, target=queue, created_by=user,
-                params={"fraction": options["fraction"], "seed": options["seed"]},
+            # The same service as the subset page's fill form: the queue (created with its audit row), its
+            # overlap, and the Job; here the task body runs in this process unless --background.
+            job = review_fill_start(
+                kind=options["kind"], subset=subset, fraction=options["fraction"], seed=options["seed"],
+                overlap_rate=options["overlap"], by=user, enqueue=options["background"],
             )
-            with running_job(job.pk) as running:
-                assert running is not None  # a job created just now is not finished
-                running.result = review_queue_fill(queue=queue, fraction=options["fraction"], seed=options["seed"], job=running)
-        except ReviewError as exc:
+        except ApplicationError as exc:
             raise CommandError(exc.message) from exc
+        if options["background"]:
+            self.stdout.write(f"queued job {job.pk}: follow it at /jobs/{job.pk}/")
+            return
+        review_queue_fill_task.run(job.pk)
         job.refresh_from_db()
+        queue = ReviewQueue.objects.get(pk=job.target_id)
         if job.state != Job.State.SUCCEEDED:
             raise CommandError(f"job {job.pk} {job.state}: {job.message}")
         result = job.result

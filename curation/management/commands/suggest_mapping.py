@@ -1,11 +1,13 @@
 """Suggest a mapping for a source: the same service the page's button queues, run here (or queued with --queue)."""
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from curation.errors import ApplicationError
 from curation.mapping.suggesters import ENGINES
 from curation.models import Job, Mapping, Source
 from curation.selectors import source_by_name_or_id
+from curation.services import job_kinds
 from curation.services.jobs import job_create
-from curation.services.mapping import MappingStateError, mapping_suggest_start
+from curation.services.mapping import mapping_suggest_start
 from workers.tasks.mapping import suggest_mapping
 
 
@@ -30,11 +32,11 @@ class Command(BaseCommand):
         if options["queue"]:
             try:
                 job = mapping_suggest_start(source=source, by=None, engine=engine)
-            except MappingStateError as exc:
+            except ApplicationError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"queued job #{job.pk}")
             return
-        job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=source, params={"engine": engine}, total=1)
+        job = job_create(kind=job_kinds.SUGGEST_MAPPING.key, target=source, params={"engine": engine}, total=1)
         suggest_mapping.run(job.pk)  # the task body, in this process: same job bookkeeping as a worker
         job.refresh_from_db()
         if job.state != Job.State.SUCCEEDED:

@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curation.mapping.spec import SpecError, spec_parse, spec_to_dict
-from curation.mapping.suggesters.base import Reason, SourceProfile, Suggester, Suggestion, SuggestionFailed
+from curation.mapping.suggesters.base import (
+    Reason,
+    SourceProfile,
+    Suggester,
+    Suggestion,
+    SuggestionFailed,
+    UnknownSuggester,
+)
 from curation.mapping.suggesters.embedding import EmbeddingSuggester
 from curation.mapping.suggesters.llm import LLMSuggester
 from curation.mapping.suggesters.rules import RuleSuggester
@@ -42,7 +49,7 @@ def suggest(profile: SourceProfile, *, engine: str = "auto") -> Outcome:
     """Run one engine, or in 'auto' the LLM (if configured), then the rules, then the text model,
     stopping at the first valid proposal that has evidence for every role."""
     if engine not in ENGINES:
-        raise ValueError(f"unknown suggester {engine!r} (choose from {', '.join(ENGINES)})")
+        raise UnknownSuggester(f"unknown suggester {engine!r} (choose from {', '.join(ENGINES)})")
     available = suggesters()
     order = [engine] if engine != "auto" else [n for n in ("llm", "rules", "embedding") if available[n].available()]
     tried: list[dict[str, Any]] = []
@@ -83,4 +90,4 @@ def _tried_text(tried: dict[str, Any]) -> str:
     return f"suggester {tried['engine']} proposed a spec that is not valid: {'; '.join(map(str, errors))[:500]}"
 
 
-__all__ = ["ENGINES", "Outcome", "SourceProfile", "Suggestion", "SuggestionFailed", "suggest", "suggestion_validate"]
+__all__ = ["ENGINES", "Outcome", "SourceProfile", "Suggestion", "SuggestionFailed", "UnknownSuggester", "suggest", "suggestion_validate"]

@@ -2,6 +2,8 @@
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from curation.errors import ApplicationError
+
 
 @dataclass(frozen=True)
 class SourceProfile:
@@ -43,8 +45,18 @@ class Suggestion:
         return not self.errors
 
 
-class SuggestionFailed(RuntimeError):
+class SuggestionFailed(ApplicationError, RuntimeError):
     """The suggester could not run (e.g. its endpoint is down); the message says why."""
+
+    code = "suggestion_failed"
+    status = 502
+
+
+class UnknownSuggester(ApplicationError, ValueError):
+    """No suggester of that name exists."""
+
+    code = "unknown_suggester"
+    status = 400
 
 
 class Suggester(Protocol):

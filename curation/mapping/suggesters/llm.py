@@ -4,7 +4,7 @@ import re
 from typing import Any
 
 from curation.engines.chat import LLMError, chat, llm_config
-from curation.mapping.apply import IMAGE_REF_KEY
+from curation.ingest.records import IMAGE_KEY
 from curation.mapping.spec import (
     ANSWER_BY,
     ANSWER_FORMATS,
@@ -34,7 +34,7 @@ turns.options.style {list(OPTION_STYLES)}; turns.answer.by {list(ANSWER_BY)}; tu
 filters[].op {list(FILTER_OPS)}; subset.category {list(Subset.Category.values)}.
 Templates: {{column}} required, {{column?}} optional, [[...]] kept only when its placeholders have values,
 {{options}} {{answer}} {{instruction}} are computed from turns.options / turns.answer / turns.instructions.
-Images are stored as {{"{IMAGE_REF_KEY}": "<sha256>"}}; use kind "auto" for such columns.
+Images are stored as {{"{IMAGE_KEY}": "<sha256>"}}; use kind "auto" for such columns.
 """
 
 
@@ -44,8 +44,8 @@ def _shorten(value: Any) -> Any:
     if isinstance(value, list):
         return [_shorten(v) for v in value[:8]] + (["…"] if len(value) > 8 else [])
     if isinstance(value, dict):
-        if IMAGE_REF_KEY in value:
-            return {IMAGE_REF_KEY: "…"}
+        if IMAGE_KEY in value:
+            return {IMAGE_KEY: "…"}
         return {k: _shorten(v) for k, v in list(value.items())[:20]}
     return value
 

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from curation.mapping.apply import IMAGE_REF_KEY
+from curation.ingest.records import IMAGE_KEY
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 BASE64_IMAGE = re.compile(r"^(data:image/[a-z]+;base64,|iVBORw0KGgo|/9j/|R0lGOD|UklGR)")
@@ -63,7 +63,7 @@ def _empty(value: Any) -> bool:
 
 
 def _is_image_ref(value: Any) -> bool:
-    return isinstance(value, dict) and IMAGE_REF_KEY in value
+    return isinstance(value, dict) and IMAGE_KEY in value
 
 
 def _contains_image_ref(value: Any) -> bool:

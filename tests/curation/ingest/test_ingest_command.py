@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from curation.models import Job, Source, SourceRow
+from curation.services import job_kinds
 from tests.curation.ingest.makers import write_jsonl
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +32,9 @@ def test_reuses_an_existing_source_of_that_name(tmp_path):
     write_jsonl(path, [{"a": 1}, {"a": 2}])
     assert "a: 2 rows" in _run(str(path), "--source", "a", "--format", "jsonl")
     assert Source.objects.count() == 1
-    assert Job.objects.filter(kind=Job.Kind.INGEST).count() == 2
+    assert Job.objects.filter(kind=job_kinds.INGEST.key).count() == 2
     # Only the first ingest queues a mapping suggestion.
-    assert Job.objects.filter(kind=Job.Kind.SUGGEST_MAPPING).count() == 1
+    assert Job.objects.filter(kind=job_kinds.SUGGEST_MAPPING.key).count() == 1
 
 
 def test_fails_with_a_nonzero_exit_when_the_file_cannot_be_read(tmp_path):

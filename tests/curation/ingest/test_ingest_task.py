@@ -23,7 +23,7 @@ def test_a_worker_ingests_a_llava_source_and_records_progress(celery_worker_real
         ]
         + [{"id": "x", "image": "images/none.jpg", "conversations": []}],
     )
-    source = source_register(name="llava", location=str(path), created_by=curator)
+    source = source_register(name="llava", location=str(path), by=curator)
     job = job_wait_finished(source_ingest_start(source=source, by=curator))
     assert job.state == Job.State.SUCCEEDED and job.percent == 100 and job.done == 6 and job.error_count == 1
     assert job.result["layout"] == "llava"

@@ -3,7 +3,8 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from curation.models import Job, SourceRow
+from curation.models import SourceRow
+from curation.services import job_kinds
 from curation.services.ingest import source_ingest
 from curation.services.jobs import job_create
 from curation.services.sources import source_register
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def source(tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [{"messages": [{"role": "user", "content": f"q{i}"}]} for i in range(120)])
     source = source_register(name="chat", location=str(path), license="MIT")
-    source_ingest(source=source, job=job_create(kind=Job.Kind.INGEST, target=source))
+    source_ingest(source=source, job=job_create(kind=job_kinds.INGEST.key, target=source))
     return source
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from curation.models import Job, Mapping, Sample
+from curation.services import job_kinds
 from tests.curation.mapping import layouts
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def test_suggest_then_accept_and_apply_from_the_command_line(curator):
     assert Sample.objects.filter(source=source, mapping=mapping).count() == 2
     out = run("apply_mapping", source.name)
     assert "coco-captions v1: 2 samples in subset" in out
-    assert Job.objects.filter(kind=Job.Kind.APPLY_MAPPING, state=Job.State.SUCCEEDED).count() == 2
+    assert Job.objects.filter(kind=job_kinds.APPLY_MAPPING.key, state=Job.State.SUCCEEDED).count() == 2
 
 
 def test_with_queue_the_apply_job_is_left_for_a_worker(curator):
@@ -40,7 +41,7 @@ def test_with_queue_the_apply_job_is_left_for_a_worker(curator):
     run("suggest_mapping", source.name, "--engine", "rules")
     out = run("apply_mapping", source.name, "--accept", "--by", curator.username, "--queue")
     assert "queued job" in out
-    assert Job.objects.get(kind=Job.Kind.APPLY_MAPPING).state == Job.State.QUEUED
+    assert Job.objects.get(kind=job_kinds.APPLY_MAPPING.key).state == Job.State.QUEUED
     assert not Sample.objects.filter(source=source).exists()
 
 

@@ -4,6 +4,7 @@ import pytest
 from curation.ingest.records import image_ref
 from curation.mapping.suggesters.build import CAPTION_INSTRUCTIONS, OCR_INSTRUCTIONS
 from curation.models import Job, Mapping, Sample, SourceRow, Subset
+from curation.services import job_kinds
 from curation.services.mapping import mapping_accept, mapping_suggest
 from tests.curation.mapping import layouts
 from tests.factories import image_make
@@ -165,8 +166,8 @@ def test_five_captions_per_image_become_five_turns_with_deterministic_instructio
     assert len(set(first_users)) > 1  # instructions vary by turn, chosen by hash, not always the first
     assert mapping.subset.category == Subset.Category.CAPTIONING
     # Applying again gives exactly the same instructions: they depend on source and row only.
-    job = Job.objects.create(kind=Job.Kind.APPLY_MAPPING, target_id=str(mapping.pk),
-                             target_type_id=Job.objects.get(kind=Job.Kind.APPLY_MAPPING).target_type_id)
+    job = Job.objects.create(kind=job_kinds.APPLY_MAPPING.key, target_id=str(mapping.pk),
+                             target_type_id=Job.objects.get(kind=job_kinds.APPLY_MAPPING.key).target_type_id)
     apply_mapping.run(job.pk)
     assert [t["user"] for t in Sample.objects.get(pk=samples[0].pk).turns] == first_users
 

@@ -31,7 +31,7 @@ def sample_queue_make(
 ) -> tuple[ReviewQueue, list[Sample]]:
     """A sample queue over a fresh subset of `count` samples, every sample queued."""
     samples = samples_make(count=count, images=images)
-    queue = review_queue_create(kind=ReviewQueue.Kind.SAMPLE, subset=samples[0].subset, overlap_rate=overlap, by=by)
+    queue = review_queue_create(kind="sample", subset=samples[0].subset, overlap_rate=overlap, by=by)
     review_queue_fill(queue=queue, seed=seed)
     return queue, samples
 

@@ -28,6 +28,10 @@ def test_admins_create_annotators_and_put_them_in_roles_and_queues(admin_client_
     assert list(queue.assignees.all()) == [newbie]
     _action(admin_client_, "unassign_queue", [newbie], queue=queue.pk)
     assert not queue.assignees.exists()
+    from curation.models import Decision
+
+    audit = Decision.objects.filter(verdict="configure_queue", target_id=str(queue.pk)).order_by("pk")
+    assert [d.after["assignees"] for d in audit] == [["newbie"], []]  # each change of assignees is an audit row
     _action(admin_client_, "assign_subset", [newbie, reviewer], subset=samples[0].subset_id)
     assert set(queue.assignees.all()) == {newbie, reviewer}
     _action(admin_client_, "deactivate", [newbie])
@@ -56,3 +60,29 @@ def test_the_queue_admin_lists_progress_and_closes_queues(admin_client_):
     assert 'class="field-items_total">3<' in html
     admin_client_.post("/admin/curation/reviewqueue/", {"action": "close_queues", "_selected_action": [queue.pk], "index": 0})
     assert not ReviewQueue.objects.get(pk=queue.pk).active
+
+
+def test_a_queue_added_in_the_admin_is_created_through_the_service_with_its_audit_row(admin_client_, reviewer):
+    from curation.models import Decision
+    from tests.curation.review.builders import samples_make
+
+    subset = samples_make(count=1)[0].subset
+    response = admin_client_.post("/admin/curation/reviewqueue/add/", {
+        "kind": "sample", "subset": subset.pk, "name": "spot check", "instructions": "look closely",
+        "overlap_rate": "0.2", "active": "on", "assignees": [reviewer.pk],
+    })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    queue = ReviewQueue.objects.get(subset=subset, kind="sample")
+    assert (queue.name, queue.overlap_rate, list(queue.assignees.all())) == ("spot check", 0.2, [reviewer])
+    assert queue.created_by is not None and queue.created_by.is_staff  # the admin who added it
+    verdicts = list(Decision.objects.filter(target_id=str(queue.pk)).order_by("pk").values_list("verdict", flat=True))
+    assert verdicts == ["create_queue", "configure_queue"]  # created, then its assignees set
+
+    changed = admin_client_.post(f"/admin/curation/reviewqueue/{queue.pk}/change/", {
+        "name": "spot check", "instructions": "look closely", "overlap_rate": "0.2", "assignees": [reviewer.pk],
+    })  # active unticked: the queue closes
+    assert changed.status_code == 302, changed.content.decode()[:3000]
+    queue.refresh_from_db()
+    assert not queue.active
+    last = Decision.objects.filter(target_id=str(queue.pk)).latest("pk")
+    assert last.verdict == "configure_queue" and last.before["active"] and not last.after["active"]

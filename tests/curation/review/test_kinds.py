@@ -1,14 +1,14 @@
 """The kind registry and the sample kind's form and effect."""
 import pytest
 
-from curation.models import ReviewQueue, Sample
+from curation.models import Sample
 from curation.review.kinds import UnknownKind, kind_get, kinds_registered
 from curation.review.sample import SampleDecisionForm, sample_review_effect
 from tests.curation.review.builders import samples_make
 
 
 def test_sample_kind_is_registered_with_its_form_template_and_effect():
-    kind = kind_get(ReviewQueue.Kind.SAMPLE)
+    kind = kind_get("sample")
     assert kind in kinds_registered()
     assert kind.model is Sample
     assert [v.value for v in kind.verdicts] == ["accept", "reject", "edit"]

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
-from curation.models import Decision, ReviewQueue, Sample
+from curation.models import Decision, Sample
 from curation.review import kinds
 from curation.review.kinds import DecisionForm, EffectResult, Reason, ReviewKind, Verdict
 from curation.review.selectors import agreement
@@ -35,7 +35,7 @@ def rating_effect(*, target, verdict, data, actor):
 @pytest.fixture
 def rating_kind(monkeypatch) -> ReviewKind:
     kind = ReviewKind(
-        kind=ReviewQueue.Kind.RATING, model=Sample, form=RatingForm, template="annotate/review_sample.html#target", effect=rating_effect
+        kind="rating", model=Sample, form=RatingForm, template="annotate/review_sample.html#target", effect=rating_effect
     )
     monkeypatch.setitem(kinds._REGISTRY, kind.kind, kind)
     return kind
@@ -68,3 +68,17 @@ def test_a_kind_made_of_a_form_a_template_and_an_effect_runs_on_the_machinery(ra
     sample_type = ContentType.objects.get_for_model(Sample)
     assert set(Sample.objects.filter(pk__in=[s.pk for s in samples[1:]]).values_list("rating_engine", flat=True)) == {"human:good"}
     assert Decision.objects.filter(job=job, target_type=sample_type).count() == 2
+
+
+def test_a_kind_no_enum_knew_gets_its_queue_and_its_label_from_the_registry(monkeypatch, curator, reviewer_client):
+    kind = ReviewKind(
+        kind="caption_check", label="Caption check", model=Sample, form=RatingForm,
+        template="annotate/review_sample.html#target", effect=rating_effect,
+    )
+    monkeypatch.setitem(kinds._REGISTRY, kind.kind, kind)
+    samples = samples_make(count=1)
+    queue = review_queue_create(kind="caption_check", subset=samples[0].subset, by=curator)
+    assert queue.kind == "caption_check" and queue.name == f"Caption check · {samples[0].subset.name}"
+    assert Decision.objects.filter(verdict="create_queue", target_id=str(queue.pk)).exists()
+    assert kinds.kind_label("caption_check") == "Caption check" and kinds.kind_label("gone") == "gone"
+    assert "Caption check" in reviewer_client.get("/review/").content.decode()

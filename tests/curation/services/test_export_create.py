@@ -2,7 +2,8 @@
 import pytest
 
 from curation.exporters.registry import ExportConfigError
-from curation.models import Export, Job
+from curation.models import Export
+from curation.services import job_kinds
 from curation.services.exports import export_create
 from tests.factories import approved_subset_make, subset_make
 
@@ -19,7 +20,7 @@ def test_an_export_of_approved_subsets_is_queued_with_its_job_and_cleaned_filter
     assert export.state == Export.State.QUEUED and list(export.subsets.all()) == [subset]
     assert export.filters == {"decision": {"statuses": ["accepted", "pending"]}, "categories": {"categories": ["math", "ocr"]}}
     assert export.columns == ["provenance"]
-    assert export.job.kind == Job.Kind.EXPORT and export.job.target == export and export.job.created_by == curator
+    assert export.job.kind == job_kinds.EXPORT.key and export.job.target == export and export.job.created_by == curator
     assert len(callbacks) == 1  # the task is sent once the transaction commits
 
 

@@ -8,7 +8,7 @@ from PIL import Image as PILImage
 
 from curation.mapping.spec import spec_parse
 from curation.models import Job, JobError, Mapping, MappingStagedRow, Sample, SampleImage, Subset
-from curation.services import mapping_build
+from curation.services import job_kinds, mapping_build
 from curation.services.mapping import mapping_accept, mapping_create_version
 from curation.services.samples import samples_swap_in
 from tests.curation.mapping import layouts
@@ -50,7 +50,7 @@ def test_applying_twice_gives_the_same_samples_with_the_same_ids(trivia, curator
     mapping, job = accept_and_apply(trivia, qa_spec(), curator)
     assert job.state == Job.State.SUCCEEDED and job.result["samples"] == 7 and job.done == 7 and job.total == 7
     first = [(s.pk, s.turns) for s in samples_of(trivia)]
-    again = Job.objects.create(kind=Job.Kind.APPLY_MAPPING, target_type=job.target_type, target_id=job.target_id)
+    again = Job.objects.create(kind=job_kinds.APPLY_MAPPING.key, target_type=job.target_type, target_id=job.target_id)
     apply_mapping.run(again.pk)
     again.refresh_from_db()
     assert again.state == Job.State.SUCCEEDED and again.result["removed"] == 0

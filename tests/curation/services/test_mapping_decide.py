@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from curation.mapping.spec import SpecError
 from curation.models import Decision, Job, Mapping, Subset
+from curation.services import job_kinds
 from curation.services.mapping import (
     MappingStateError,
     mapping_accept,
@@ -45,7 +46,7 @@ def test_accepting_supersedes_the_accepted_version_and_queues_apply(source, cura
     assert v1.status == Mapping.Status.SUPERSEDED and v2.status == Mapping.Status.ACCEPTED
     assert v2.subset.name == "trivia-v2" and v2.spec["subset"]["name"] == "trivia-v2"
     assert v2.subset.category == Subset.Category.TEXT_ONLY
-    assert job.kind == Job.Kind.APPLY_MAPPING and job.target == v2 and job.created_by == curator
+    assert job.kind == job_kinds.APPLY_MAPPING.key and job.target == v2 and job.created_by == curator
     accept = Decision.objects.get(target_id=str(v2.pk), verdict="accept")
     assert accept.before["accepted_version"] == 1 and accept.after["subset"] == "trivia-v2"
 

@@ -7,6 +7,7 @@ import pytest
 from curation.engines.text_embedding import ENGINE_NAME
 from curation.mapping.suggesters import SuggestionFailed
 from curation.models import Job, Mapping
+from curation.services import job_kinds
 from curation.services.jobs import job_create
 from curation.services.mapping import MappingStateError, mapping_suggest, mapping_suggest_start
 from tests.curation.mapping import layouts
@@ -91,7 +92,7 @@ def test_the_text_model_leaves_a_role_empty_when_names_are_ambiguous():
 
 def test_a_redelivered_suggestion_job_does_not_make_a_second_version(curator):
     source = layouts.source_with_rows("trivia", layouts.textonly_records())
-    job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=source, params={"engine": "rules"}, created_by=curator)
+    job = job_create(kind=job_kinds.SUGGEST_MAPPING.key, target=source, params={"engine": "rules"}, created_by=curator)
     first = mapping_suggest(source=source, job=job)
     job.refresh_from_db()
     assert job.result["mapping_id"] == first.pk and job.result["valid"] is True
@@ -109,7 +110,7 @@ def test_a_source_that_is_not_ingested_cannot_be_suggested_for(curator):
     with pytest.raises(MappingStateError, match="ingesting"):
         mapping_suggest_start(source=source, by=curator)
     empty = layouts.source_with_rows("empty", [])
-    job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=empty)
+    job = job_create(kind=job_kinds.SUGGEST_MAPPING.key, target=empty)
     suggest_mapping.run(job.pk)
     job.refresh_from_db()
     assert job.state == Job.State.FAILED and "has no rows yet" in job.message

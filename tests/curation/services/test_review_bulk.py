@@ -3,7 +3,7 @@
 import pytest
 
 from curation.models import Decision, Job, ReviewItem, Sample
-from curation.services import review_bulk
+from curation.services import job_kinds, review_bulk
 from curation.services.jobs import job_create
 from curation.services.review import review_decide
 from curation.services.review_bulk import (
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def _bulk_job(item_filter: ItemFilter, curator, verdict: str = "reject", reason: str = "formatting") -> Job:
     return job_create(
-        kind=Job.Kind.BULK_DECIDE,
+        kind=job_kinds.BULK_DECIDE.key,
         params={"filter": item_filter.to_params(), "verdict": verdict, "reason": reason, "note": "rule", "confirmed": 0},
         created_by=curator,
     )
@@ -70,7 +70,7 @@ def test_the_start_refuses_a_count_that_changed_and_verdicts_bulk_cannot_apply(c
         review_bulk_start(item_filter=item_filter, verdict="edit", confirmed_count=3, by=curator)
     with pytest.raises(InvalidBulkDecision, match="needs one of the reasons"):
         review_bulk_start(item_filter=item_filter, verdict="reject", confirmed_count=3, by=curator)
-    assert not Job.objects.filter(kind=Job.Kind.BULK_DECIDE).exists()
+    assert not Job.objects.filter(kind=job_kinds.BULK_DECIDE.key).exists()
 
 
 def test_reviewers_cannot_start_a_bulk_decision(reviewer):

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from curation.models import Job, ReviewItem, ReviewQueue
+from curation.services import job_kinds
 from curation.services.review import InvalidQueueSettings, review_queue_create
 from curation.services.review_fill import review_fill_start, review_queue_fill
 from tests.curation.review.builders import samples_make
@@ -96,7 +97,7 @@ def test_the_command_fills_a_queue_as_a_recorded_job(capsys):
     assert "targets picked" in out
     queue = ReviewQueue.objects.get(subset=samples[0].subset)
     assert queue.overlap_rate == 0.2 and queue.fill_seed == 1
-    job = Job.objects.get(kind=Job.Kind.QUEUE_FILL)
+    job = Job.objects.get(kind=job_kinds.QUEUE_FILL.key)
     assert job.state == Job.State.SUCCEEDED and job.result["picked"] == queue.items.filter(round=1).count()
 
 

@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from curation.models import Job, JobError, Source, SourceRow
-from curation.services import mapping_build
+from curation.models import JobError, Source, SourceRow
+from curation.services import job_kinds, mapping_build
 from curation.services.ingest import source_ingest
 from curation.services.jobs import JobFailed, job_create
 from curation.services.sources import source_register
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _ingest(source):
-    job = job_create(kind=Job.Kind.INGEST, target=source)
+    job = job_create(kind=job_kinds.INGEST.key, target=source)
     source_ingest(source=source, job=job)
     source.refresh_from_db()
     return job
@@ -77,7 +77,7 @@ def test_llava_150k_bare_names_ingest_from_the_image_folder(tmp_path):
 def test_without_the_image_folder_every_row_is_rejected_saying_where_it_looked(tmp_path):
     data, _ = _llava_150k(tmp_path)
     source = source_register(name="llava", location=str(data))
-    job = job_create(kind=Job.Kind.INGEST, target=source)
+    job = job_create(kind=job_kinds.INGEST.key, target=source)
     with pytest.raises(JobFailed, match="all 2 records were rejected"):
         source_ingest(source=source, job=job)
     message = JobError.objects.filter(job=job).order_by("row_number").first().message

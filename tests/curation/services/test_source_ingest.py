@@ -4,6 +4,7 @@ import pytest
 
 from curation.ingest.records import RecordPreparer
 from curation.models import Image, Job, JobError, Source, SourceRow
+from curation.services import job_kinds
 from curation.services.ingest import source_ingest
 from curation.services.jobs import JobFailed, job_cancel, job_create
 from curation.services.sources import source_register
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _ingest(source):
-    job = job_create(kind=Job.Kind.INGEST, target=source)
+    job = job_create(kind=job_kinds.INGEST.key, target=source)
     source_ingest(source=source, job=job)
     source.refresh_from_db()
     job.refresh_from_db()
@@ -122,7 +123,7 @@ def test_a_file_that_cannot_be_read_fails_the_job_with_a_clear_message(tmp_path)
 def test_a_source_whose_every_record_is_rejected_fails(tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", ["{x", "[1]"])
     source = source_register(name="allbad", location=str(path))
-    job = job_create(kind=Job.Kind.INGEST, target=source)
+    job = job_create(kind=job_kinds.INGEST.key, target=source)
     with pytest.raises(JobFailed, match="all 2 records were rejected"):
         source_ingest(source=source, job=job)
     source.refresh_from_db()
@@ -141,7 +142,7 @@ def test_a_source_moved_outside_the_roots_fails(tmp_path, settings):
 def test_a_retried_job_reports_each_rejected_row_once(tmp_path):
     path = write_jsonl(tmp_path / "a.jsonl", [{"a": 1}, "{bad"])
     source = source_register(name="retry", location=str(path))
-    job = job_create(kind=Job.Kind.INGEST, target=source)
+    job = job_create(kind=job_kinds.INGEST.key, target=source)
     source_ingest(source=source, job=job)
     source_ingest(source=source, job=job)
     job.refresh_from_db()
@@ -152,7 +153,7 @@ def test_rows_are_flushed_in_batches_with_progress(tmp_path, monkeypatch, django
     monkeypatch.setattr("curation.services.ingest.FLUSH_ROWS", 100)
     path = write_jsonl(tmp_path / "a.jsonl", [{"i": i} for i in range(1000)])
     source = source_register(name="batches", location=str(path))
-    job = job_create(kind=Job.Kind.INGEST, target=source)
+    job = job_create(kind=job_kinds.INGEST.key, target=source)
     # About ten COPY batches and their progress updates, never one INSERT per row.
     with django_assert_max_num_queries(120):
         source_ingest(source=source, job=job)
@@ -181,7 +182,7 @@ def test_an_unexpected_error_mid_stream_fails_the_source_and_keeps_the_connectio
 
     monkeypatch.setattr(RecordPreparer, "prepare_quick", explode)
     source = source_register(name="boom", location=str(write_jsonl(tmp_path / "a.jsonl", [{"i": i} for i in range(60)])))
-    job = job_create(kind=Job.Kind.INGEST, target=source)
+    job = job_create(kind=job_kinds.INGEST.key, target=source)
     with pytest.raises(RuntimeError, match="disk on fire"):
         source_ingest(source=source, job=job)
     source.refresh_from_db()
@@ -191,7 +192,7 @@ def test_an_unexpected_error_mid_stream_fails_the_source_and_keeps_the_connectio
 def test_a_cancelled_job_stops_at_the_next_batch(tmp_path, monkeypatch):
     monkeypatch.setattr("curation.services.ingest.FLUSH_ROWS", 10)
     source = source_register(name="stop", location=str(write_jsonl(tmp_path / "a.jsonl", [{"i": i} for i in range(100)])))
-    job = job_create(kind=Job.Kind.INGEST, target=source)
+    job = job_create(kind=job_kinds.INGEST.key, target=source)
     job_cancel(job=job)
     source_ingest(source=source, job=job)
     source.refresh_from_db()

@@ -2,7 +2,8 @@
 import pytest
 
 from config.celery import app as celery_app
-from curation.models import Job, Source
+from curation.models import Source
+from curation.services import job_kinds
 from curation.services.sources import source_ingest_start, source_register
 from tests.curation.ingest.makers import write_jsonl
 
@@ -16,7 +17,7 @@ def test_creates_an_ingest_job_and_enqueues_it_after_commit(tmp_path, curator, d
     with django_capture_on_commit_callbacks(execute=True):
         job = source_ingest_start(source=source, by=curator)
         assert sent == []
-    assert job.kind == Job.Kind.INGEST and job.target == source and job.created_by == curator
+    assert job.kind == job_kinds.INGEST.key and job.target == source and job.created_by == curator
     assert sent == [("workers.tasks.ingest.ingest_source", [job.pk], {"task_id": job.celery_id, "queue": "io"})]
     source.refresh_from_db()
     assert source.status == Source.Status.INGESTING

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_registers_a_file_under_an_allowed_root_with_its_resolved_path(tmp_path, curator):
     path = write_jsonl(tmp_path / "d" / "a.jsonl", [{"a": 1}])
     source = source_register(
-        name="  set-a ", location=str(tmp_path / "d" / ".." / "d" / "a.jsonl"), license="CC-BY-4.0", created_by=curator
+        name="  set-a ", location=str(tmp_path / "d" / ".." / "d" / "a.jsonl"), license="CC-BY-4.0", by=curator
     )
     assert source.name == "set-a" and source.location == str(path.resolve())
     assert source.status == Source.Status.REGISTERED and source.license == "CC-BY-4.0" and source.created_by == curator

@@ -3,7 +3,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 
-from curation.models import ApprovalPolicy, Decision, Job, Mapping, ReviewItem, ReviewQueue, Source, Subset
+from curation.models import ApprovalPolicy, Decision, Mapping, ReviewItem, ReviewQueue, Source, Subset
+from curation.services import job_kinds
 from curation.services.approval import approval_evaluate, spot_check_needed
 from curation.services.jobs import job_create, job_succeed
 from curation.services.review import review_decide, review_queue_create
@@ -71,7 +72,7 @@ def test_a_source_without_an_accepted_mapping_keeps_the_subset_open(curator):
     checks = subset_open_checks(subset=subset)
 
     assert [c.code for c in checks] == ["mapping_undecided", "mapping_not_accepted"]
-    assert "unmapped" in checks[1].message and checks[1].url == f"/sources/{source.pk}/"
+    assert "unmapped" in checks[1].message and checks[1].source_id == source.pk
     with pytest.raises(SubsetNotApprovable):
         subset_approve(subset=subset, by=curator)
 
@@ -90,21 +91,21 @@ def test_samples_made_by_a_superseded_mapping_are_an_open_check(ready_subset):
 
 
 def test_undecided_review_items_of_the_subset_keep_it_open(ready_subset, reviewer):
-    queue = ReviewQueue.objects.create(kind=ReviewQueue.Kind.DUPLICATE, subset=ready_subset, name="dups")
+    queue = ReviewQueue.objects.create(kind="sample", subset=ready_subset, name="dups")
     sample = ready_subset.samples.first()
     sample_type = ContentType.objects.get_for_model(sample)
     item = ReviewItem.objects.create(queue=queue, kind=queue.kind, subset=ready_subset, target_type=sample_type, target_id=str(sample.pk))
 
     checks = subset_open_checks(subset=ready_subset)
     assert [c.code for c in checks] == ["review_items_open"]
-    assert checks[0].message == "1 near-duplicate pair items are not decided yet."
+    assert checks[0].message == "1 sample review items are not decided yet."
 
     ReviewItem.objects.filter(pk=item.pk).update(state=ReviewItem.State.DECIDED, verdict="keep", decided_by=reviewer)
     assert _codes(ready_subset) == []
 
 
 def test_a_running_job_on_the_subset_or_its_mapping_keeps_it_open(ready_subset):
-    job = job_create(kind=Job.Kind.APPLY_MAPPING, target=Mapping.objects.get(subset=ready_subset))
+    job = job_create(kind=job_kinds.APPLY_MAPPING.key, target=Mapping.objects.get(subset=ready_subset))
     checks = subset_open_checks(subset=ready_subset)
     assert [c.code for c in checks] == ["job_running"] and checks[0].job_id == job.pk
 
