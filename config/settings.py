@@ -146,6 +146,13 @@ FINECURATE_DATA_ROOTS = [
 FINECURATE_MAX_IMAGE_PIXELS = env_int("FINECURATE_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
 FINECURATE_MAX_IMAGE_BYTES = env_int("FINECURATE_MAX_IMAGE_BYTES", 50 * 1024 * 1024, minimum=1)
 FINECURATE_EXPORT_TTL_DAYS = env_int("FINECURATE_EXPORT_TTL_DAYS", 30, minimum=1)
+# The review decisions an export keeps when the curator does not choose (comma-separated: accepted, pending,
+# rejected). Only accepted samples by default: a never-reviewed subset must not export whole unasked.
+FINECURATE_EXPORT_DEFAULT_DECISIONS = [
+    d.strip() for d in env_str("FINECURATE_EXPORT_DEFAULT_DECISIONS", "accepted").split(",") if d.strip()
+]
+if not FINECURATE_EXPORT_DEFAULT_DECISIONS or set(FINECURATE_EXPORT_DEFAULT_DECISIONS) - {"accepted", "pending", "rejected"}:
+    raise ImproperlyConfigured("FINECURATE_EXPORT_DEFAULT_DECISIONS must list some of: accepted, pending, rejected")
 
 # Model engines: each is optional; without one the built-in default runs and names itself.
 FINECURATE_SSCD_MODEL_PATH = env_str("FINECURATE_SSCD_MODEL_PATH")

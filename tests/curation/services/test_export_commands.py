@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_export_command_inline_writes_files_and_prints_checksums(curator):
-    subset = approved_subset_make(samples=2, name="Cmd subset")
+    subset = approved_subset_make(samples=2, name="Cmd subset", sample_status="pending")
     out = StringIO()
 
     call_command("export", "Cmd subset", "--format", "webdataset", "--inline", "--by", curator.username,
