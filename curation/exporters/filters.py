@@ -19,8 +19,9 @@ class DecisionFilter(ExportFilter):
     description = "Keep samples whose review decision is one of these; unless chosen here, only the default decisions are kept."
     params = (Param("statuses", "States", "choices", choices=lambda: list(Sample.Status.choices)),)
 
-    @property  # type: ignore[misc]  # read when used, so FINECURATE_EXPORT_DEFAULT_DECISIONS holds at run time
-    def default(self) -> dict[str, Any]:
+    # A property, read when used, so FINECURATE_EXPORT_DEFAULT_DECISIONS holds at run time.
+    @property
+    def default(self) -> dict[str, Any]:  # type: ignore[override]
         return {"statuses": list(settings.FINECURATE_EXPORT_DEFAULT_DECISIONS)}
 
     def apply(self, samples: QuerySet[Sample], params: dict[str, Any]) -> QuerySet[Sample]:
