@@ -185,6 +185,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+else:
+    # With acks_late, Redis hands an unacknowledged task to another worker after visibility_timeout (default 1 h),
+    # even while the first still runs it. So it must exceed the longest task (a full ingest or export of a big
+    # source runs for hours): a redelivered copy of a job that still beats is refused by job_claim anyway, but a
+    # short timeout would redeliver every long task. A dead worker's job shows as stalled after
+    # FINECURATE_JOB_STALL_SECONDS and is resumed sooner by Retry (the page or `manage.py job retry`).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("FINECURATE_BROKER_VISIBILITY_TIMEOUT", 12 * 3600, minimum=60),
+    }
 CELERY_IMPORTS = ["workers.tasks.ingest", "workers.tasks.mapping", "workers.tasks.review", "workers.tasks.exports"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

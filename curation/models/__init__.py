@@ -1,6 +1,6 @@
 """Models of the curation domain, one module per concern; import them from here."""
 from curation.models.exports import Export, ExportFile
-from curation.models.jobs import Job, JobError
+from curation.models.jobs import Job, JobAttempt, JobError
 from curation.models.mapping import Mapping, MappingStagedRow
 from curation.models.review import Decision, ReviewItem, ReviewQueue
 from curation.models.samples import Benchmark, BenchmarkImage, Sample, SampleImage, Subset
@@ -14,6 +14,7 @@ __all__ = [
     "ExportFile",
     "Image",
     "Job",
+    "JobAttempt",
     "JobError",
     "Mapping",
     "MappingStagedRow",
