@@ -260,7 +260,7 @@ def mapping_suggest_view(request: HttpRequest, source_id: int) -> HttpResponse:
     except (MappingStateError, ValueError) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Suggesting a mapping (job #{job.pk}).")
+        messages.success(request, f"Mapping suggestion queued as job #{job.pk}; a worker will write it.")
     return redirect("mapping_page", source_id=source.pk)
 
 

@@ -18,7 +18,12 @@ from django_htmx.middleware import HtmxDetails
 from curation.models import Image, Source
 from curation.selectors import mapping_versions, source_ingest_job, source_rows_page, sources_list
 from curation.services.images import image_content_type, image_file_path, image_thumbnail_path
-from curation.services.sources import source_ingest_start, source_register, source_upload_save
+from curation.services.sources import (
+    source_ingest_request,
+    source_ingest_start,
+    source_register,
+    source_upload_save,
+)
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -147,8 +152,8 @@ def source_detail(request: HtmxHttpRequest, source_id: int) -> HttpResponse:
 @require_POST
 def source_reingest(request: HttpRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
-    job = source_ingest_start(source=source, by=request.user)
-    messages.success(request, f"Ingest of {source.name} started (job #{job.pk}).")
+    started = source_ingest_request(source=source, by=request.user)
+    (messages.success if started.created else messages.warning)(request, started.message)
     return redirect("source_detail", source_id=source.pk)
 
 

@@ -10,13 +10,20 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from curation.errors import ApplicationError
 from curation.mapping.apply import FilteredOut, ImageRef, RowMappingError, row_map
 from curation.mapping.spec import MappingSpec, SpecError, spec_parse
 from curation.mapping.suggesters import SourceProfile, SuggestionFailed, suggest
 from curation.models import Image, Job, Mapping, MappingStagedRow, Source, SourceRow
-from curation.selectors import source_rows_first, source_rows_random
+from curation.selectors import source_rows_first, source_rows_random, source_unfinished_ingest
 from curation.services.images import ImageRejected, image_store, image_store_path
-from curation.services.jobs import RowError, job_progress, job_reject_rows, job_reset_errors
+from curation.services.jobs import (
+    RowError,
+    job_already_text,
+    job_progress,
+    job_reject_rows,
+    job_reset_errors,
+)
 from curation.services.paths import PathNotAllowed, path_resolve_relative
 from curation.services.samples import SubsetFrozen, samples_swap_in
 
@@ -29,7 +36,28 @@ class MappingApplyFailed(RuntimeError):
     """Apply stopped without touching the live samples; the message says why, for the job's page."""
 
 
+class SourceNotReady(ApplicationError, ValueError):
+    """A mapping is suggested for an ingested source only (pages, API, commands and the task share this check)."""
+
+    code = "source_not_ready"
+    status = 409
+
+
 # --- suggest --------------------------------------------------------------------------------------------
+
+def mapping_suggest_check(*, source: Source) -> None:
+    """SourceNotReady unless the source is ingested; while it is being ingested, says what its ingest is doing."""
+    source.refresh_from_db(fields=["status"])
+    if source.status == Source.Status.READY:
+        return
+    ingest = source_unfinished_ingest(source=source)
+    if ingest is not None:
+        doing = job_already_text(ingest, what="its ingest")
+        raise SourceNotReady(f"source {source.name} is still being ingested ({doing}); "
+                             "suggest a mapping once it is ingested")
+    raise SourceNotReady(f"source {source.name} is {source.get_status_display().lower()}; "
+                         "suggest a mapping once it is ingested")
+
 
 def source_profile(*, source: Source, seed: int = 0) -> SourceProfile:
     first = source_rows_first(source=source, n=PROFILE_FIRST_ROWS)
@@ -56,6 +84,7 @@ def mapping_suggest(*, source: Source, job: Job | None = None, engine: str = "au
         done = Job.objects.filter(pk=job.pk).values_list("result", flat=True).first() or {}
         if done.get("mapping_id"):  # a redelivered task: the version was already stored
             return Mapping.objects.get(pk=done["mapping_id"])
+    mapping_suggest_check(source=source)
     if not SourceRow.objects.filter(source=source).exists():
         raise SuggestionFailed(f"source {source.name} has no rows yet; ingest it first")
     profile = source_profile(source=source)

@@ -5,7 +5,12 @@ from curation.mapping.suggesters import ENGINES
 from curation.models import Job, Mapping, Source
 from curation.selectors import source_by_name_or_id
 from curation.services.jobs import job_create
-from curation.services.mapping import MappingStateError, mapping_suggest_start
+from curation.services.mapping import (
+    MappingStateError,
+    SourceNotReady,
+    mapping_suggest_check,
+    mapping_suggest_start,
+)
 from workers.tasks.mapping import suggest_mapping
 
 
@@ -34,6 +39,10 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"queued job #{job.pk}")
             return
+        try:
+            mapping_suggest_check(source=source)  # the check the page and --queue make, before any job is written
+        except SourceNotReady as exc:
+            raise CommandError(str(exc)) from exc
         job = job_create(kind=Job.Kind.SUGGEST_MAPPING, target=source, params={"engine": engine}, total=1)
         suggest_mapping.run(job.pk)  # the task body, in this process: same job bookkeeping as a worker
         job.refresh_from_db()
