@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from curation.errors import ApplicationError
-from curation.mapping.apply import FilteredOut, ImageRef, RowMappingError, row_map
+from curation.mapping.apply import FilteredOut, ImageRef, RowMappingError, image_refs, row_map
 from curation.mapping.spec import MappingSpec, SpecError, spec_parse
 from curation.mapping.suggesters import SourceProfile, SuggestionFailed, suggest
 from curation.models import Image, Job, Mapping, MappingStagedRow, Source, SourceRow
@@ -23,6 +23,7 @@ from curation.services.jobs import (
     job_progress,
     job_reject_rows,
     job_reset_errors,
+    job_warn_rows,
 )
 from curation.services.paths import PathNotAllowed, path_resolve_relative
 from curation.services.samples import SubsetFrozen, samples_swap_in
@@ -30,6 +31,10 @@ from curation.services.samples import SubsetFrozen, samples_swap_in
 APPLY_BATCH_SIZE = 500
 PROFILE_FIRST_ROWS = 30
 PROFILE_RANDOM_ROWS = 20
+# A source of at most this many rows is profiled whole.
+PROFILE_ALL_ROWS = 200
+# Rows with images added to a profile whose first and random rows hold none.
+PROFILE_IMAGE_ROWS = 10
 
 
 class MappingApplyFailed(RuntimeError):
@@ -60,15 +65,23 @@ def mapping_suggest_check(*, source: Source) -> None:
 
 
 def source_profile(*, source: Source, seed: int = 0) -> SourceProfile:
-    first = source_rows_first(source=source, n=PROFILE_FIRST_ROWS)
-    spread = source_rows_random(
-        source=source, n=PROFILE_RANDOM_ROWS, seed=seed, exclude={r.row_number for r in first}
-    )
+    """The rows the suggesters look at: every row of a small source; else the first ones, some at random, and,
+    when none of those holds an image, rows that do (a column of images must not be missed by the sample)."""
+    total = SourceRow.objects.filter(source=source).count()
+    if total <= PROFILE_ALL_ROWS:
+        rows = source_rows_first(source=source, n=PROFILE_ALL_ROWS)
+    else:
+        rows = source_rows_first(source=source, n=PROFILE_FIRST_ROWS)
+        rows += source_rows_random(source=source, n=PROFILE_RANDOM_ROWS, seed=seed, exclude={r.row_number for r in rows})
+        if not any(r.image_shas for r in rows):
+            seen = {r.row_number for r in rows}
+            with_images = SourceRow.objects.filter(source=source).exclude(image_shas=[]).exclude(row_number__in=seen)
+            rows += list(with_images.order_by("row_number")[:PROFILE_IMAGE_ROWS])
     return SourceProfile(
         name=source.name,
         layout=source.layout,
         columns=dict(source.columns or {}),
-        rows=[r.data for r in first + spread if isinstance(r.data, dict)],
+        rows=[r.data for r in rows if isinstance(r.data, dict)],
     )
 
 
@@ -166,6 +179,7 @@ class _Counts:
     built: int = 0
     filtered: int = 0
     rejected: int = 0
+    warned: int = 0
 
 
 def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
@@ -182,7 +196,7 @@ def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
         spec = spec_parse(mapping.spec, columns=source.columns)
     except SpecError as exc:
         raise MappingApplyFailed(f"the spec of version {mapping.version} is not valid: {exc}") from exc
-    job_reset_errors(job=job)
+    job_reset_errors(job=job)  # the warnings of an earlier attempt too
     MappingStagedRow.objects.filter(mapping=mapping).delete()
     counts = _build(spec=spec, mapping=mapping, source=source, job=job)
     if counts.rows and not counts.built and counts.rejected:
@@ -202,7 +216,7 @@ def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
     result = {
         "mapping_id": mapping.pk, "version": mapping.version, "subset_id": mapping.subset_id,
         "rows": counts.rows, "samples": swap.written, "filtered": counts.filtered,
-        "rejected": counts.rejected, "removed": swap.removed,
+        "rejected": counts.rejected, "warned": counts.warned, "removed": swap.removed,
     }
     job.result = result
     return result
@@ -219,6 +233,7 @@ def _build(*, spec: MappingSpec, mapping: Mapping, source: Source, job: Job) -> 
         last = batch[-1].row_number
         mapped: list[tuple[SourceRow, Any]] = []
         errors: list[RowError] = []
+        warnings: list[RowError] = []
         for row in batch:
             try:
                 mapped.append((row, row_map(spec, source_name=source.name, row_number=row.row_number, data=row.data)))
@@ -236,11 +251,30 @@ def _build(*, spec: MappingSpec, mapping: Mapping, source: Source, job: Job) -> 
                 errors.append(RowError(message=str(exc), row_number=row.row_number, location=f"row {row.row_number}"))
                 continue
             staged.append(MappingStagedRow(mapping=mapping, row_number=row.row_number, turns=out.turns, image_shas=shas))
+            dropped = _images_left_out(row.data, shas)
+            if dropped:
+                warnings.append(RowError(message=dropped, row_number=row.row_number, location=f"row {row.row_number}"))
         MappingStagedRow.objects.bulk_create(
             staged, update_conflicts=True, unique_fields=["mapping", "row_number"], update_fields=["turns", "image_shas"]
         )
         counts.rows += len(batch)
         counts.built += len(staged)
         counts.rejected += job_reject_rows(job=job, errors=errors)
+        counts.warned += job_warn_rows(job=job, warnings=warnings)
         job_progress(job=job, done=counts.rows)
     return counts
+
+
+def _images_left_out(data: Any, used: list[str]) -> str:
+    """Why the sample lacks images its row stored ('' when it has them all): the mapping does not take their column."""
+    if not isinstance(data, dict):
+        return ""
+    kept = set(used)
+    columns = {key: [sha for sha in image_refs(value) if sha not in kept] for key, value in data.items()}
+    columns = {key: shas for key, shas in columns.items() if shas}
+    if not columns:
+        return ""
+    n = len({sha for shas in columns.values() for sha in shas})
+    names = ", ".join(f"'{key}'" for key in columns)
+    return (f"built without {n} stored image{'s' if n != 1 else ''} of column{'s' if len(columns) != 1 else ''} "
+            f"{names}: the mapping does not take {'them' if len(columns) != 1 else 'it'}")
