@@ -245,7 +245,7 @@ def mapping_reapply_view(request: HttpRequest, source_id: int, version: int) -> 
     except MappingStateError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Applying version {version} again (job #{job.pk}).")
+        messages.success(request, f"Apply of version {version} queued again as job #{job.pk}.")
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={version}")
 
 

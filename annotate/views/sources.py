@@ -105,14 +105,14 @@ def source_create(request: HttpRequest) -> HttpResponse:
                     created_by=request.user,
                     image_root=data["image_root"],
                 )
-                source_ingest_start(source=source, by=request.user)
+                job = source_ingest_start(source=source, by=request.user)
         except ValidationError as exc:
             if saved is not None:  # the upload was not registered: keep no orphan file
                 saved.unlink(missing_ok=True)
                 saved.parent.rmdir()
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Registered {source.name}; a worker is ingesting it.")
+            messages.success(request, f"Registered {source.name}; its ingest is queued as job #{job.pk}.")
             return redirect("source_detail", source_id=source.pk)
     return render(request, "annotate/source_form.html", {"form": form})
 

@@ -90,3 +90,12 @@ def test_the_job_page_shows_each_attempt_start_end_and_outcome(curator_client):
     assert body.count('class="attempt"') == 2
     assert 'data-outcome="lost"' in body and 'data-outcome="succeeded"' in body
     assert "host-a pid 11" in body and "host-b pid 12" in body
+
+
+def test_registering_a_source_says_its_ingest_is_queued_not_that_a_worker_reads_it(curator_client, tmp_path, monkeypatch):
+    monkeypatch.setattr(celery_app, "send_task", lambda *a, **kw: None)
+    path = write_jsonl(tmp_path / "new.jsonl", [{"a": 1}])
+    body = curator_client.post("/sources/new/", {"name": "new", "location": str(path), "format": "auto"},
+                               follow=True).content.decode()
+    job = Job.objects.get(kind="ingest")
+    assert f"Registered new; its ingest is queued as job #{job.pk}." in body
