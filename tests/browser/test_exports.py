@@ -14,7 +14,7 @@ def test_curator_approves_a_subset_exports_it_and_sees_the_manifest(celery_worke
     mapping = mapping_make(source=source, subset=subset)
     for i in range(3):
         sample_make(subset=subset, source=source, mapping=mapping, images=[image_make()], row_number=i,
-                    turns=[{"user": f"Value of bar {i}?", "assistant": str(i)}])
+                    turns=[{"user": f"Value of bar {i}?", "assistant": str(i)}], status="accepted")
 
     page = login(curator)
     page.goto(f"{live_server.url}/subsets/{subset.pk}/")
