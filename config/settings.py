@@ -148,6 +148,13 @@ FINECURATE_DATA_ROOTS = [
 FINECURATE_MAX_IMAGE_PIXELS = env_int("FINECURATE_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
 FINECURATE_MAX_IMAGE_BYTES = env_int("FINECURATE_MAX_IMAGE_BYTES", 50 * 1024 * 1024, minimum=1)
 FINECURATE_EXPORT_TTL_DAYS = env_int("FINECURATE_EXPORT_TTL_DAYS", 30, minimum=1)
+# The review decisions an export keeps when the curator does not choose (comma-separated: accepted, pending,
+# rejected). Only accepted samples by default: a never-reviewed subset must not export whole unasked.
+FINECURATE_EXPORT_DEFAULT_DECISIONS = [
+    d.strip() for d in env_str("FINECURATE_EXPORT_DEFAULT_DECISIONS", "accepted").split(",") if d.strip()
+]
+if not FINECURATE_EXPORT_DEFAULT_DECISIONS or set(FINECURATE_EXPORT_DEFAULT_DECISIONS) - {"accepted", "pending", "rejected"}:
+    raise ImproperlyConfigured("FINECURATE_EXPORT_DEFAULT_DECISIONS must list some of: accepted, pending, rejected")
 
 # Model engines: each is optional; without one the built-in default runs and names itself.
 FINECURATE_TORCH_DEVICE = env_choice("FINECURATE_TORCH_DEVICE", "cpu", {"cpu", "cuda", "mps"})
@@ -176,6 +183,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+    }
+else:
+    # With acks_late, Redis hands an unacknowledged task to another worker after visibility_timeout (default 1 h),
+    # even while the first still runs it. So it must exceed the longest task (a full ingest or export of a big
+    # source runs for hours): a redelivered copy of a job that still beats is refused by job_claim anyway, but a
+    # short timeout would redeliver every long task. A dead worker's job shows as stalled after
+    # FINECURATE_JOB_STALL_SECONDS and is resumed sooner by Retry (the page or `manage.py job retry`).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("FINECURATE_BROKER_VISIBILITY_TIMEOUT", 12 * 3600, minimum=60),
     }
 CELERY_IMPORTS = [
     "workers.tasks.ingest",

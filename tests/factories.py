@@ -88,14 +88,18 @@ def sample_make(
     return sample
 
 
-def approved_subset_make(*, samples: int = 3, name: str | None = None, source: Source | None = None, by: Any = None, **extra: Any) -> Subset:
-    """An approved subset of `samples` one-image samples from one source with an accepted mapping."""
+def approved_subset_make(
+    *, samples: int = 3, name: str | None = None, source: Source | None = None, by: Any = None,
+    sample_status: str = Sample.Status.ACCEPTED, **extra: Any,
+) -> Subset:
+    """An approved subset of `samples` one-image samples (accepted: what an export keeps by default) from one
+    source with an accepted mapping."""
     subset = subset_make(name=name, **extra)
     source = source or source_make()
     mapping = Mapping.objects.filter(source=source, status=Mapping.Status.ACCEPTED).first() or mapping_make(source=source, subset=subset)
     for i in range(samples):
         sample_make(subset=subset, source=source, mapping=mapping, images=[image_make()], row_number=i,
-                    turns=[{"user": f"Question {i}?", "assistant": f"Answer {i}."}])
+                    turns=[{"user": f"Question {i}?", "assistant": f"Answer {i}."}], status=sample_status)
     Subset.objects.filter(pk=subset.pk).update(status=Subset.Status.APPROVED, approved_at=timezone.now(), approved_by=by)
     subset.refresh_from_db()
     return subset

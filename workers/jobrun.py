@@ -2,9 +2,12 @@
 
 A thread beats the job's heartbeat every FINECURATE_JOB_HEARTBEAT_SECONDS while the body runs, so a job
 whose worker died shows as stalled (services/jobs.py job_is_stalled) and a redelivered copy of a job that
-still beats is refused by job_claim. A child job's end is added to its parent.
+still beats is refused by job_claim. A child job's end is added to its parent. Each claim is one
+JobAttempt (worker, start, end, outcome), so the job page shows a retry or a redelivery for what it was.
 """
 import logging
+import os
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,10 +16,12 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from curation.errors import ApplicationError
-from curation.models import Job
+from curation.models import Job, JobAttempt
 from curation.services.jobs import (
     JobCancelled,
     JobFailed,
+    job_attempt_begin,
+    job_attempt_end,
     job_child_finished,
     job_claim,
     job_fail,
@@ -62,17 +67,22 @@ def running_job(job_id: int) -> Iterator[Job | None]:
         logger.info("job %s finished or is running elsewhere; nothing to do", job_id)
         yield None
         return
+    attempt = job_attempt_begin(job=job, worker=f"{socket.gethostname()} pid {os.getpid()}")
+    outcome, message = JobAttempt.Outcome.SUCCEEDED, ""
     beat = _Heartbeat(job)
     beat.start()
     try:
         yield job
     except JobCancelled:
         logger.info("job %s was cancelled; stopped", job_id)
+        outcome, message = JobAttempt.Outcome.CANCELLED, "stopped between batches: the job was cancelled"
     except ApplicationError as exc:
         job_fail(job=job, message=str(exc))
+        outcome, message = JobAttempt.Outcome.FAILED, str(exc)
     except Exception as exc:
         logger.exception("job %s failed", job_id)
-        job_fail(job=job, message=f"{type(exc).__name__}: {exc}")
+        outcome, message = JobAttempt.Outcome.FAILED, f"{type(exc).__name__}: {exc}"
+        job_fail(job=job, message=message)
         raise
     else:
         job_succeed(job=job, result=job.result)
@@ -80,5 +90,8 @@ def running_job(job_id: int) -> Iterator[Job | None]:
         beat.stopped.set()
         beat.join(timeout=5)
         job.refresh_from_db()
+        if outcome == JobAttempt.Outcome.SUCCEEDED and job.state == Job.State.CANCELLED:
+            outcome, message = JobAttempt.Outcome.CANCELLED, "cancelled while its last batch ran"
+        job_attempt_end(attempt=attempt, outcome=outcome, message=message)
         if job.parent_id is not None and job.is_finished:
             job_child_finished(child=job)

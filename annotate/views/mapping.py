@@ -246,7 +246,7 @@ def mapping_reapply_view(request: AppRequest, source_id: int, version: int) -> H
     except ApplicationError as exc:
         message_error(request, exc)
     else:
-        messages.success(request, f"Applying version {version} again (job #{job.pk}).")
+        messages.success(request, f"Apply of version {version} queued again as job #{job.pk}.")
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={version}")
 
 
@@ -261,7 +261,7 @@ def mapping_suggest_view(request: AppRequest, source_id: int) -> HttpResponse:
     except ApplicationError as exc:  # the source is not ready, or no such suggester
         message_error(request, exc)
     else:
-        messages.success(request, f"Suggesting a mapping (job #{job.pk}).")
+        messages.success(request, f"Mapping suggestion queued as job #{job.pk}; a worker will write it.")
     return redirect("mapping_page", source_id=source.pk)
 
 

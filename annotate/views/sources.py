@@ -21,7 +21,12 @@ from curation.errors import ApplicationError
 from curation.models import Image, Source
 from curation.selectors import mapping_versions, source_ingest_job, source_rows_page, sources_list
 from curation.services.images import image_content_type, image_file_path, image_thumbnail_path
-from curation.services.sources import source_ingest_start, source_register, source_upload_save
+from curation.services.sources import (
+    source_ingest_request,
+    source_ingest_start,
+    source_register,
+    source_upload_save,
+)
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -107,14 +112,14 @@ def source_create(request: AppRequest) -> HttpResponse:
                     by=request.user,
                     image_root=data["image_root"],
                 )
-                source_ingest_start(source=source, by=request.user)
+                job = source_ingest_start(source=source, by=request.user)
         except ApplicationError as exc:
             if saved is not None:  # the upload was not registered: keep no orphan file
                 saved.unlink(missing_ok=True)
                 saved.parent.rmdir()
             form_add_error(form, exc)
         else:
-            messages.success(request, f"Registered {source.name}; a worker is ingesting it.")
+            messages.success(request, f"Registered {source.name}; its ingest is queued as job #{job.pk}.")
             return redirect("source_detail", source_id=source.pk)
     return render(request, "annotate/source_form.html", {"form": form})
 
@@ -154,8 +159,8 @@ def source_detail(request: AppRequest, source_id: int) -> HttpResponse:
 @require_POST
 def source_reingest(request: AppRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
-    job = source_ingest_start(source=source, by=request.user)
-    messages.success(request, f"Ingest of {source.name} started (job #{job.pk}).")
+    started = source_ingest_request(source=source, by=request.user)
+    (messages.success if started.created else messages.warning)(request, started.message)
     return redirect("source_detail", source_id=source.pk)
 
 

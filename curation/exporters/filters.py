@@ -1,6 +1,7 @@
 """The built-in export filters: decision state, subset category, source."""
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, QuerySet
 
 from curation.exporters.registry import ExportFilter, Param, register_filter
@@ -15,9 +16,13 @@ def _source_choices() -> list[tuple[str, str]]:
 class DecisionFilter(ExportFilter):
     name = "decision"
     label = "Decision state"
-    description = "Keep samples whose review decision is one of these; rejected samples are left out unless chosen."
+    description = "Keep samples whose review decision is one of these; unless chosen here, only the default decisions are kept."
     params = (Param("statuses", "States", "choices", choices=lambda: list(Sample.Status.choices)),)
-    default = {"statuses": [Sample.Status.ACCEPTED, Sample.Status.PENDING]}
+
+    # A property, read when used, so FINECURATE_EXPORT_DEFAULT_DECISIONS holds at run time.
+    @property
+    def default(self) -> dict[str, Any]:  # type: ignore[override]
+        return {"statuses": list(settings.FINECURATE_EXPORT_DEFAULT_DECISIONS)}
 
     def apply(self, samples: QuerySet[Sample], params: dict[str, Any]) -> QuerySet[Sample]:
         return samples.filter(status__in=params["statuses"])

@@ -29,6 +29,8 @@ def filter_results_entry(name: str, params: dict[str, Any], excluded: int, reaso
         "label": export_filter.label,
         "description": export_filter.describe(params),
         "params": params,
+        # Whether these are the filter's default params (e.g. FINECURATE_EXPORT_DEFAULT_DECISIONS), not a choice.
+        "default": export_filter.default is not None and params == export_filter.clean(export_filter.default),
         "excluded": excluded,
         "reasons": reasons,
     }

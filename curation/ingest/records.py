@@ -4,6 +4,10 @@ everything else made JSON-serialisable, or RowRejected saying why the row cannot
 Images are found in four shapes: Hugging Face Image structs {bytes, path}; raw bytes; base64 data URLs
 ("data:image/png;base64,..."); and strings that end in an image extension, taken as paths relative to the
 source's image folder when it has one, else to the source file's folder.
+
+A column that holds image references (by its name, e.g. `image` or `img_path`, or because other rows of the
+source held images in it) takes every string in it as an image, with or without an extension: a value that is
+not a readable image under the allowed roots rejects its row with the reason, never stays behind as text.
 """
 import base64
 import binascii
@@ -33,6 +37,10 @@ PATH_CACHE_SIZE = 4096
 # `filepath` ("val2014") and `filename` ("COCO_val2014_000000391895.jpg"): the file is <root>/<filepath>/<filename>.
 KARPATHY_FOLDER_KEY = "filepath"
 KARPATHY_NAME_KEY = "filename"
+# Names of columns that hold image references: image, images, img, image_path, img_file, image_0, picture ...
+IMAGE_COLUMN_NAME = re.compile(
+    r"(?:image|img|picture|photo)s?(?:_?(?:path|file|filename|name|\d+))?s?", re.IGNORECASE
+)
 
 
 class RowRejected(ApplicationError, ValueError):
@@ -68,7 +76,8 @@ def _is_image_struct(value: dict) -> bool:
 IMAGE_SUFFIXES = tuple(IMAGE_EXTENSIONS)
 # Text of a JSON record that may need more than parsing: an image path, NUL or a lone surrogate, the reserved key.
 NEEDS_PREPARING = re.compile(
-    r"\.(?:jpe?g|png|webp|gif|bmp|tiff?)\s*\"|\\u0000|\\ud[89a-f]|" + re.escape(f'"{IMAGE_KEY}"') + r"|\"data:image/",
+    r"\.(?:jpe?g|png|webp|gif|bmp|tiff?)\s*\"|\\u0000|\\ud[89a-f]|" + re.escape(f'"{IMAGE_KEY}"') + r"|\"data:image/"
+    r"|\"(?:image|img|picture|photo)s?(?:_?(?:path|file|filename|name|\d+))?s?\"\s*:\s*[\"\[]",
     re.IGNORECASE,
 )
 # Images inlined as data URLs, as OpenAI chat messages carry them in `image_url` parts.
@@ -83,6 +92,11 @@ def _looks_like_image_path(value: str) -> bool:
         and "\n" not in value
         and "://" not in value
     )
+
+
+def is_image_column(name: str) -> bool:
+    """Whether a column's name says it holds image references."""
+    return IMAGE_COLUMN_NAME.fullmatch(name) is not None
 
 
 def _karpathy_folder(data: dict[str, Any]) -> str | None:
@@ -102,11 +116,16 @@ class RecordPreparer:
 
     def __init__(self, *, image_root: Path | None = None) -> None:
         self._image_root = image_root
+        self.image_root = image_root
         self._stored_paths: OrderedDict[Path, str] = OrderedDict()
+        # Top-level columns that held an image in a row of this ingest: their strings are images in every row.
+        self.image_columns: set[str] = set()
 
     def prepare_quick(self, data: dict[str, Any], *, json_text: str | None) -> PreparedRow | None:
         """The row as it is, when its JSON text as read shows nothing to prepare (no database needed); else None."""
         if json_text is not None and not NEEDS_PREPARING.search(json_text):
+            if any(isinstance(data.get(column), str | list) for column in self.image_columns):
+                return None
             return PreparedRow(data=data, image_shas=[], json_text=json_text)
         return None
 
@@ -118,13 +137,39 @@ class RecordPreparer:
         karpathy_folder = _karpathy_folder(data)
         for key, value in data.items():
             name = self._key(key)
+            before = len(shas)
             if name in text_keys and isinstance(value, str):
                 prepared[name] = self._text(value, name)
             elif name == KARPATHY_NAME_KEY and karpathy_folder is not None:
                 prepared[name] = self._image_path(value.strip(), name, root, shas, subfolder=karpathy_folder)
+            elif name in self.image_columns or is_image_column(name):
+                prepared[name] = self.image_column_value(value, name, root, shas)
             else:
                 prepared[name] = self._value(value, name, root, shas)
+            if len(shas) > before:
+                self.image_columns.add(name)
         return PreparedRow(data=prepared, image_shas=shas)
+
+    def image_column_value(self, value: Any, where: str, base_dir: Path, shas: list[str]) -> Any:
+        """A value of a column that holds images: every non-empty string is an image (RowRejected if it is not one)."""
+        if isinstance(value, str):
+            name = value.strip()
+            if not name:
+                return value
+            if name[:5].lower() == "data:":
+                if DATA_URL.match(name):
+                    return self._data_url(name, where, shas)
+                raise RowRejected(f"{where}: {name[:40]!r}… is a data URL but not of a base64 image")
+            if "://" in name:
+                raise RowRejected(f"{where}: {name[:200]} is a URL; remote images are not fetched (download them and "
+                                  "give their paths)")
+            if len(name) > MAX_PATH_CHARS or "\n" in name:
+                raise RowRejected(f"{where}: holds text, not the path of an image file ({len(name):,} characters)")
+            return self._image_path(name, where, base_dir, shas)
+        if isinstance(value, list | tuple):
+            return [self.image_column_value(v, f"{where}[{i}]", base_dir, shas) for i, v in enumerate(value)]
+        return self._value(value, where, base_dir, shas)
+
 
     def _key(self, key: Any) -> str:
         name = key if isinstance(key, str) else str(key)

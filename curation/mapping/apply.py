@@ -150,7 +150,12 @@ def _images(field: ImageField, data: dict[str, Any]) -> list[ImageRef]:
         # (the LLaVA-1.5 mix keeps text-only conversations, without "image", in the same file).
         return []
     if field.kind == "auto":
-        return [ImageRef(kind="sha", value=sha) for sha in image_refs(value)]
+        stored = image_refs(value)
+        texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v.strip()]
+        if texts:
+            # Ingest stores every image it can read; a string left in an image column is one it could not.
+            raise RowMappingError(f"column '{field.column}': {texts[0]!r:.80} is not a stored image")
+        return [ImageRef(kind="sha", value=sha) for sha in stored]
     items = value if isinstance(value, list) else [value]
     refs = []
     for item in items:

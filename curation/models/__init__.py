@@ -10,7 +10,7 @@ from curation.models.actions import (
 from curation.models.approval import ApprovalPolicy
 from curation.models.exports import Export, ExportFile
 from curation.models.hardneg import HardNegative, HardNegativeStep
-from curation.models.jobs import Job, JobError
+from curation.models.jobs import Job, JobAttempt, JobError
 from curation.models.mapping import Mapping, MappingStagedRow
 from curation.models.review import Decision, ReviewItem, ReviewQueue
 from curation.models.samples import Benchmark, BenchmarkImage, Sample, SampleImage, Subset
@@ -33,6 +33,7 @@ __all__ = [
     "HardNegativeStep",
     "Image",
     "Job",
+    "JobAttempt",
     "JobError",
     "Mapping",
     "MappingStagedRow",

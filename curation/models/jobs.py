@@ -55,6 +55,21 @@ class Job(models.Model):
         return self.state in self.FINISHED_STATES
 
     @property
+    def is_stalled(self) -> bool:
+        """Running, but silent for longer than FINECURATE_JOB_STALL_SECONDS: its worker died.
+
+        A parent whose task only fanned out is stalled when none of its unfinished children still moves.
+        """
+        if self.state != self.State.RUNNING or not self._silent():
+            return False
+        unfinished = list(self.children.exclude(state__in=self.FINISHED_STATES))
+        return not any(c.state == self.State.QUEUED or not c._silent() for c in unfinished)
+
+    def _silent(self) -> bool:
+        last = self.heartbeat_at or self.started_at
+        return last is None or (timezone.now() - last).total_seconds() > settings.FINECURATE_JOB_STALL_SECONDS
+
+    @property
     def percent(self) -> int | None:
         if self.state == self.State.SUCCEEDED:
             return 100
@@ -77,9 +92,45 @@ class JobError(models.Model):
     row_number = models.PositiveBigIntegerField(null=True, blank=True, help_text="0-based record number, if any.")
     location = models.CharField(max_length=500, blank=True, help_text="e.g. 'line 17' or 'images/cat.jpg'.")
     message = models.TextField()
+    # A warning is a row the job kept but not whole (e.g. a sample built without an image its row stored);
+    # it is listed with the rejected rows but not counted in error_count.
+    is_warning = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
+
+
+class JobAttempt(models.Model):
+    """One run of a job by a worker: when it started and ended and how it ended (a redelivery is a new attempt)."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        LOST = "lost", "Worker lost"
+        RETRIED = "retried", "Stopped for a retry"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="attempt_rows")
+    number = models.PositiveSmallIntegerField()
+    worker = models.CharField(max_length=255, blank=True, help_text="host and process that ran it")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RUNNING)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="job_attempt_number_unique")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of job {self.job_id} ({self.outcome})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        end = self.ended_at or timezone.now()
+        return (end - self.started_at).total_seconds()

@@ -17,7 +17,7 @@ from curation.ingest.columns import ColumnTypes
 from curation.ingest.layouts import LAYOUT_SAMPLE_SIZE, layout_detect
 from curation.ingest.readers import SourceUnreadable, reader_open
 from curation.ingest.readers.base import Reader, Record, records_guarded
-from curation.ingest.records import RecordPreparer, RowRejected
+from curation.ingest.records import RecordPreparer, RowRejected, is_image_column
 from curation.ingest.writer import RowWriter
 from curation.models import Job, Mapping, Source, SourceRow
 from curation.selectors import job_latest_for, source_image_count
@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 FLUSH_ROWS = 5000
 FLUSH_SECONDS = 1.0
+# Rows read at a time when rows written before a column was seen holding images are checked again.
+RECHECK_BATCH_ROWS = 2000
 
 
 @dataclass
@@ -186,10 +188,57 @@ def _flush(run: _Run) -> None:
     logger.info("%s: %d records read, %d rows written, %d rejected", run.source.name, run.read, run.written, run.rejected)
 
 
+def _recheck_image_columns(run: _Run) -> None:
+    """Rows written before a column was first seen holding an image kept its strings as text: take each one as an
+    image now, storing it when it is one and rejecting its row with the reason when it is not."""
+    types = run.columns.as_dict()
+    # Columns named for images had every value taken as an image as it was read.
+    columns = sorted(c for c in run.preparer.image_columns
+                     if not is_image_column(c) and "string" in types.get(c, "").split("|"))
+    if not columns:
+        return
+    base_dir = run.preparer.image_root or (Path(run.source.location) if Path(run.source.location).is_dir()
+                                           else Path(run.source.location).parent)
+    rows = SourceRow.objects.filter(source=run.source).order_by("row_number")
+    last = -1
+    while True:
+        batch = list(rows.filter(row_number__gt=last).only("pk", "row_number", "data", "image_shas")[:RECHECK_BATCH_ROWS])
+        if not batch:
+            break
+        last = batch[-1].row_number
+        rejected: list[int] = []
+        fixed: list[SourceRow] = []
+        for row in batch:
+            texts = [c for c in columns if isinstance(row.data, dict) and isinstance(row.data.get(c), str)
+                     and row.data[c].strip()]
+            if not texts:
+                continue
+            shas: list[str] = []
+            try:
+                for column in texts:
+                    row.data[column] = run.preparer.image_column_value(row.data[column], column, base_dir, shas)
+            except RowRejected as exc:
+                rejected.append(row.row_number)
+                run.errors.append(RowError(message=str(exc), row_number=row.row_number, location=f"row {row.row_number}"))
+                continue
+            row.image_shas = [*row.image_shas, *shas]
+            fixed.append(row)
+            run.image_refs += len(shas)
+        if rejected:
+            SourceRow.objects.filter(source=run.source, row_number__in=rejected).delete()
+            run.written -= len(rejected)
+            run.rejected += len(rejected)
+        if fixed:
+            SourceRow.objects.bulk_update(fixed, ["data", "image_shas"])
+        job_reject_rows(job=run.job, errors=run.errors)
+        run.errors = []
+
+
 def _finish(run: _Run) -> None:
     if not run.cancelled:
         # Whatever an earlier, longer version of the source left beyond its end is no longer in it.
         run.writer.delete_from(run.next_row)
+        _recheck_image_columns(run)
         job_progress(job=run.job, done=run.read, total=run.read)
     if not run.layout:
         run.layout = layout_detect(run.sample, format=run.reader.format)

@@ -19,9 +19,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from curation.errors import ApplicationError
-from curation.models import Job, JobError
+from curation.models import Job, JobAttempt, JobError
 from curation.services.actors import Actor, actor_user
 from curation.services.job_kinds import job_kind_get
+from curation.services.roles import ROLE_ADMIN, ROLE_CURATOR
 
 # Beyond this many rejected rows a job keeps counting but stops storing each one.
 MAX_STORED_ERRORS = 10_000
@@ -38,6 +39,20 @@ class JobCancelled(ApplicationError):
 
     code = "job_cancelled"
     status = 409
+
+
+class JobNotRetryable(ApplicationError):
+    """The job is not in a state a retry can help (it is beating, or it succeeded)."""
+
+    code = "job_not_retryable"
+    status = 409
+
+
+class JobNotYours(ApplicationError):
+    """Only curators, admins and the job's creator may retry or cancel a job."""
+
+    code = "job_forbidden"
+    status = 403
 
 
 @dataclass(frozen=True)
@@ -87,11 +102,8 @@ def job_stall_after() -> timedelta:
 
 
 def job_is_stalled(job: Job) -> bool:
-    """Running, but its worker has not beaten for longer than FINECURATE_JOB_STALL_SECONDS."""
-    if job.state != Job.State.RUNNING:
-        return False
-    last = job.heartbeat_at or job.started_at
-    return last is None or last < timezone.now() - job_stall_after()
+    """Running, but its worker has not beaten for longer than FINECURATE_JOB_STALL_SECONDS (Job.is_stalled)."""
+    return job.is_stalled
 
 
 def job_claim(*, job_id: int) -> Job | None:
@@ -157,6 +169,37 @@ def job_children_summary(*, parent: Job) -> dict[str, int]:
     return {state: n for state, n in rows}
 
 
+@dataclass(frozen=True)
+class ChildrenProgress:
+    """A parent's children added up: their work done and to do, and how many are in each state."""
+
+    count: int
+    done: int
+    total: int | None
+    by_state: dict[str, int]
+
+    @property
+    def finished(self) -> int:
+        return sum(n for state, n in self.by_state.items() if state in Job.FINISHED_STATES)
+
+    @property
+    def unfinished(self) -> int:
+        return self.count - self.finished
+
+    @property
+    def percent(self) -> int | None:
+        return min(100, int(100 * self.done / self.total)) if self.total else None
+
+
+def job_children_progress(*, parent: Job) -> ChildrenProgress | None:
+    """The children's done and total summed (a running child counts what it has done so far); None without children."""
+    by_state = job_children_summary(parent=parent)
+    if not by_state:
+        return None
+    sums = Job.objects.filter(parent=parent).aggregate(done=models.Sum("done"), total=models.Sum("total"))
+    return ChildrenProgress(count=sum(by_state.values()), done=sums["done"] or 0, total=sums["total"], by_state=by_state)
+
+
 def job_child_finished(*, child: Job) -> Job | None:
     """Add a finished child's work to its parent; the last child finishes the parent. Returns the parent.
 
@@ -204,6 +247,21 @@ def job_reject_rows(*, job: Job, errors: Iterable[RowError]) -> int:
     return len(batch)
 
 
+def job_warn_rows(*, job: Job, warnings: Iterable[RowError]) -> int:
+    """Record rows the job kept but not whole (listed with the rejected rows, not counted as rejected)."""
+    batch = list(warnings)
+    if not batch:
+        return 0
+    room = max(0, MAX_STORED_ERRORS - JobError.objects.filter(job=job, is_warning=True).count())
+    JobError.objects.bulk_create(
+        [
+            JobError(job=job, row_number=e.row_number, location=e.location[:500], message=e.message, is_warning=True)
+            for e in batch[:room]
+        ]
+    )
+    return len(batch)
+
+
 def job_reset_errors(*, job: Job) -> None:
     """Forget rejected rows of an earlier attempt, so a re-run reports each once."""
     JobError.objects.filter(job=job).delete()
@@ -224,14 +282,143 @@ def job_fail(*, job: Job, message: str) -> None:
     )
 
 
-def job_cancel(*, job: Job) -> bool:
-    """Cancel a queued or running job and its unfinished children; a running worker stops between batches."""
+def job_cancel(*, job: Job, by: Actor = None) -> bool:
+    """Cancel a queued or running job and its unfinished children; a running worker stops between batches.
+
+    With `by`, only curators, admins and the job's creator may (JobNotYours). False if it had finished.
+    """
+    if by is not None:
+        job_manage_check(job=job, by=by)
     now = timezone.now()
-    Job.objects.filter(parent=job, state__in=[Job.State.QUEUED, Job.State.RUNNING]).update(
-        state=Job.State.CANCELLED, finished_at=now
+    unfinished = [Job.State.QUEUED, Job.State.RUNNING]
+    with transaction.atomic():
+        children = list(Job.objects.filter(parent=job, state__in=unfinished))
+        Job.objects.filter(pk__in=[c.pk for c in children]).update(state=Job.State.CANCELLED, finished_at=now)
+        cancelled = bool(Job.objects.filter(pk=job.pk, state__in=unfinished).update(state=Job.State.CANCELLED, finished_at=now))
+        # A live worker closes its own attempt when it sees the cancel; a dead one never will.
+        for stalled in [c for c in [job, *children] if c.is_stalled]:
+            _attempt_lost(stalled, now=now)
+    job.refresh_from_db()
+    return cancelled
+
+
+def job_can_manage(*, job: Job, by: Actor) -> bool:
+    """Curators, admins (and superusers) may retry or cancel any job; anyone else only the jobs they started."""
+    user = actor_user(by)
+    if user is None or not user.is_active:
+        return False
+    if user.is_superuser or (job.created_by_id is not None and job.created_by_id == user.pk):
+        return True
+    return user.groups.filter(name__in=[ROLE_CURATOR, ROLE_ADMIN]).exists()
+
+
+def job_manage_check(*, job: Job, by: Actor) -> None:
+    if not job_can_manage(job=job, by=by):
+        raise JobNotYours(f"only curators, admins and the one who started job #{job.pk} may retry or cancel it")
+
+
+def job_can_retry(job: Job) -> bool:
+    """A stalled running job, a failed or cancelled one; never one that still beats or that succeeded."""
+    return job.state in (Job.State.FAILED, Job.State.CANCELLED) or job.is_stalled
+
+
+def job_retry(*, job: Job, by: Actor = None) -> Job:
+    """Queue the same job again (same id; its task resumes idempotently and the claim counts the attempt).
+
+    A stalled attempt is closed as lost; a parent retries its children that failed, stalled or were cancelled.
+    With `by`, only curators, admins and the job's creator may (JobNotYours).
+    """
+    if by is not None:
+        job_manage_check(job=job, by=by)
+    now = timezone.now()
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if not job_can_retry(job):
+            raise JobNotRetryable(f"job #{job.pk} cannot be retried: {job_status_text(job)}")
+        children = [c for c in Job.objects.filter(parent=job).order_by("pk") if job_can_retry(c)]
+        if job.children.exists():
+            if not children and job.state == Job.State.RUNNING:
+                raise JobNotRetryable(f"job #{job.pk} has no failed, stalled or cancelled batch to retry")
+            for child in children:
+                _requeue(child, now=now)
+            Job.objects.filter(pk=job.pk).update(
+                state=Job.State.RUNNING, finished_at=None, message="", heartbeat_at=now
+            )
+        else:
+            _requeue(job, now=now)
+    job.refresh_from_db()
+    return job
+
+
+def _requeue(job: Job, *, now: Any) -> None:
+    if job.state == Job.State.RUNNING:
+        _attempt_lost(job, now=now)
+    Job.objects.filter(pk=job.pk).update(state=Job.State.QUEUED, heartbeat_at=None, finished_at=None, message="")
+    job_enqueue(job=job)
+
+
+def _attempt_lost(job: Job, *, now: Any) -> None:
+    last = job.heartbeat_at or job.started_at
+    JobAttempt.objects.filter(job=job, outcome=JobAttempt.Outcome.RUNNING).update(
+        outcome=JobAttempt.Outcome.LOST,
+        ended_at=now,
+        last_heartbeat_at=last,
+        message=f"its worker stopped beating{' at ' + last.isoformat(timespec='seconds') if last else ''}",
     )
-    return bool(
-        Job.objects.filter(pk=job.pk, state__in=[Job.State.QUEUED, Job.State.RUNNING]).update(
-            state=Job.State.CANCELLED, finished_at=now
-        )
+
+
+# --- attempts (written by workers/jobrun.running_job) ---
+
+def job_attempt_begin(*, job: Job, worker: str = "") -> JobAttempt:
+    """Record the attempt a claim just started; an earlier attempt still open lost its worker."""
+    _attempt_lost(job, now=timezone.now())
+    attempt, _ = JobAttempt.objects.update_or_create(
+        job=job,
+        number=job.attempts,
+        defaults={"worker": worker[:255], "started_at": job.started_at or timezone.now(), "outcome": JobAttempt.Outcome.RUNNING},
     )
+    return attempt
+
+
+def job_attempt_end(*, attempt: JobAttempt, outcome: str, message: str = "") -> None:
+    now = timezone.now()
+    JobAttempt.objects.filter(pk=attempt.pk, outcome=JobAttempt.Outcome.RUNNING).update(
+        outcome=outcome, ended_at=now, last_heartbeat_at=now, message=message[:5000]
+    )
+
+
+# --- words for pages and commands ---
+
+def _ago(moment: Any) -> str:
+    seconds = max(0, int((timezone.now() - moment).total_seconds()))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def job_status_text(job: Job) -> str:
+    """What the job is doing, in words that hold: 'running as job #82, started 12 min ago, no heartbeat for
+    10 min: its worker seems to have stopped; retry or cancel it'."""
+    if job.state == Job.State.QUEUED:
+        text = f"queued as job #{job.pk} {_ago(job.created_at)} ago, not taken by a worker yet"
+        if job.attempts:
+            text += f" (attempt {job.attempts + 1})"
+        return text
+    if job.state == Job.State.RUNNING:
+        started = f"started {_ago(job.started_at)} ago" if job.started_at else "not started"
+        last = job.heartbeat_at or job.started_at
+        if job.is_stalled:
+            silent = f"no heartbeat for {_ago(last)}" if last else "no heartbeat yet"
+            return f"running as job #{job.pk}, {started}, {silent}: its worker seems to have stopped; retry or cancel it"
+        beat = f", last heartbeat {_ago(last)} ago" if last else ""
+        return f"running as job #{job.pk}, {started}{beat}"
+    ended = f" {_ago(job.finished_at)} ago" if job.finished_at else ""
+    text = f"{job.get_state_display().lower()}{ended} (job #{job.pk})"
+    return f"{text}: {job.message}" if job.state == Job.State.FAILED and job.message else text
+
+
+def job_already_text(job: Job, *, what: str) -> str:
+    """'an ingest is already running as job #82, ...': the answer to a start that found its job under way."""
+    return f"{what} is already {job_status_text(job)}"

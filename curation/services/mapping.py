@@ -13,16 +13,24 @@ from curation.errors import ApplicationError
 from curation.mapping.spec import spec_parse, spec_to_dict
 from curation.mapping.suggesters import ENGINES, UnknownSuggester
 from curation.models import Job, Mapping, Source, Subset
+from curation.selectors import job_latest_for
 from curation.services import job_kinds
 from curation.services.actors import actor_user
 from curation.services.decisions import decision_record
-from curation.services.jobs import job_create, job_enqueue
-from curation.services.mapping_build import mapping_apply, mapping_next_version, mapping_suggest
+from curation.services.jobs import job_already_text, job_create, job_enqueue
+from curation.services.mapping_build import (
+    SourceNotReady,
+    mapping_apply,
+    mapping_next_version,
+    mapping_suggest,
+    mapping_suggest_check,
+)
 from curation.services.mapping_preview import PreviewRow, mapping_preview, mapping_preview_pick
 
 __all__ = [
     "MappingStateError",
     "PreviewRow",
+    "SourceNotReady",
     "mapping_accept",
     "mapping_apply",
     "mapping_apply_start",
@@ -31,6 +39,7 @@ __all__ = [
     "mapping_preview_pick",
     "mapping_reject",
     "mapping_suggest",
+    "mapping_suggest_check",
     "mapping_suggest_start",
 ]
 
@@ -45,10 +54,15 @@ class MappingStateError(ApplicationError, ValueError):
 def mapping_suggest_start(*, source: Source, by: User | None, engine: str = "auto") -> Job:
     if engine not in ENGINES:
         raise UnknownSuggester(f"unknown suggester {engine!r} (choose from {', '.join(ENGINES)})")
-    if source.status != Source.Status.READY:
-        raise MappingStateError(f"source {source.name} is {source.get_status_display().lower()}; "
-                                "suggest a mapping once it is ingested")
+    try:
+        mapping_suggest_check(source=source)
+    except SourceNotReady as exc:
+        raise MappingStateError(str(exc)) from exc
     with transaction.atomic():
+        Source.objects.select_for_update().filter(pk=source.pk).first()
+        latest = job_latest_for(target=source, kind=job_kinds.SUGGEST_MAPPING.key)
+        if latest is not None and not latest.is_finished:
+            raise MappingStateError(job_already_text(latest, what="a mapping suggestion"))
         job = job_create(kind=job_kinds.SUGGEST_MAPPING.key, target=source, params={"engine": engine}, created_by=actor_user(by), total=1)
         job_enqueue(job=job)
     return job

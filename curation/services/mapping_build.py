@@ -12,13 +12,20 @@ from django.db.models import Max
 from django.utils import timezone
 
 from curation.errors import ApplicationError
-from curation.mapping.apply import FilteredOut, ImageRef, RowMappingError, row_map
+from curation.mapping.apply import FilteredOut, ImageRef, RowMappingError, image_refs, row_map
 from curation.mapping.spec import MappingSpec, SpecError, spec_parse
 from curation.mapping.suggesters import SourceProfile, SuggestionFailed, suggest
 from curation.models import Image, Job, Mapping, MappingStagedRow, Source, SourceRow
-from curation.selectors import source_rows_first, source_rows_random
+from curation.selectors import source_rows_first, source_rows_random, source_unfinished_ingest
 from curation.services.images import ImageRejected, image_store, image_store_path
-from curation.services.jobs import RowError, job_progress, job_reject_rows, job_reset_errors
+from curation.services.jobs import (
+    RowError,
+    job_already_text,
+    job_progress,
+    job_reject_rows,
+    job_reset_errors,
+    job_warn_rows,
+)
 from curation.services.mapping_rows import SourceRowReader, StagedRow, staged_rows_write
 from curation.services.paths import PathNotAllowed, path_resolve_relative
 from curation.services.samples import SubsetFrozen, samples_swap_in
@@ -27,6 +34,10 @@ from curation.services.samples import SubsetFrozen, samples_swap_in
 APPLY_BATCH_SIZE = 5000
 PROFILE_FIRST_ROWS = 30
 PROFILE_RANDOM_ROWS = 20
+# A source of at most this many rows is profiled whole.
+PROFILE_ALL_ROWS = 200
+# Rows with images added to a profile whose first and random rows hold none.
+PROFILE_IMAGE_ROWS = 10
 
 
 class MappingApplyFailed(ApplicationError, RuntimeError):
@@ -36,18 +47,47 @@ class MappingApplyFailed(ApplicationError, RuntimeError):
     status = 422
 
 
+class SourceNotReady(ApplicationError, ValueError):
+    """A mapping is suggested for an ingested source only (pages, API, commands and the task share this check)."""
+
+    code = "source_not_ready"
+    status = 409
+
+
 # --- suggest --------------------------------------------------------------------------------------------
 
+def mapping_suggest_check(*, source: Source) -> None:
+    """SourceNotReady unless the source is ingested; while it is being ingested, says what its ingest is doing."""
+    source.refresh_from_db(fields=["status"])
+    if source.status == Source.Status.READY:
+        return
+    ingest = source_unfinished_ingest(source=source)
+    if ingest is not None:
+        doing = job_already_text(ingest, what="its ingest")
+        raise SourceNotReady(f"source {source.name} is still being ingested ({doing}); "
+                             "suggest a mapping once it is ingested")
+    raise SourceNotReady(f"source {source.name} is {source.get_status_display().lower()}; "
+                         "suggest a mapping once it is ingested")
+
+
 def source_profile(*, source: Source, seed: int = 0) -> SourceProfile:
-    first = source_rows_first(source=source, n=PROFILE_FIRST_ROWS)
-    spread = source_rows_random(
-        source=source, n=PROFILE_RANDOM_ROWS, seed=seed, exclude={r.row_number for r in first}
-    )
+    """The rows the suggesters look at: every row of a small source; else the first ones, some at random, and,
+    when none of those holds an image, rows that do (a column of images must not be missed by the sample)."""
+    total = SourceRow.objects.filter(source=source).count()
+    if total <= PROFILE_ALL_ROWS:
+        rows = source_rows_first(source=source, n=PROFILE_ALL_ROWS)
+    else:
+        rows = source_rows_first(source=source, n=PROFILE_FIRST_ROWS)
+        rows += source_rows_random(source=source, n=PROFILE_RANDOM_ROWS, seed=seed, exclude={r.row_number for r in rows})
+        if not any(r.image_shas for r in rows):
+            seen = {r.row_number for r in rows}
+            with_images = SourceRow.objects.filter(source=source).exclude(image_shas=[]).exclude(row_number__in=seen)
+            rows += list(with_images.order_by("row_number")[:PROFILE_IMAGE_ROWS])
     return SourceProfile(
         name=source.name,
         layout=source.layout,
         columns=dict(source.columns or {}),
-        rows=[r.data for r in first + spread if isinstance(r.data, dict)],
+        rows=[r.data for r in rows if isinstance(r.data, dict)],
     )
 
 
@@ -63,6 +103,7 @@ def mapping_suggest(*, source: Source, job: Job | None = None, engine: str = "au
         done = Job.objects.filter(pk=job.pk).values_list("result", flat=True).first() or {}
         if done.get("mapping_id"):  # a redelivered task: the version was already stored
             return Mapping.objects.get(pk=done["mapping_id"])
+    mapping_suggest_check(source=source)
     if not SourceRow.objects.filter(source=source).exists():
         raise SuggestionFailed(f"source {source.name} has no rows yet; ingest it first")
     profile = source_profile(source=source)
@@ -144,6 +185,7 @@ class _Counts:
     built: int = 0
     filtered: int = 0
     rejected: int = 0
+    warned: int = 0
     # Seconds spent reading rows, mapping them (images included), writing the stage; swap is added later.
     timings: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "map": 0.0, "stage": 0.0})
 
@@ -162,7 +204,7 @@ def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
         spec = spec_parse(mapping.spec, columns=source.columns)
     except SpecError as exc:
         raise MappingApplyFailed(f"the spec of version {mapping.version} is not valid: {exc}") from exc
-    job_reset_errors(job=job)
+    job_reset_errors(job=job)  # the warnings of an earlier attempt too
     MappingStagedRow.objects.filter(mapping=mapping).delete()
     counts = _build(spec=spec, mapping=mapping, source=source, job=job)
     if counts.rows and not counts.built and counts.rejected:
@@ -183,7 +225,7 @@ def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
     result = {
         "mapping_id": mapping.pk, "version": mapping.version, "subset_id": mapping.subset_id,
         "rows": counts.rows, "samples": swap.written, "filtered": counts.filtered,
-        "rejected": counts.rejected, "removed": swap.removed,
+        "rejected": counts.rejected, "warned": counts.warned, "removed": swap.removed,
         "timings": {**{k: round(v, 3) for k, v in counts.timings.items()},
                     "swap": round(time.perf_counter() - swap_started, 3)},
     }
@@ -199,12 +241,14 @@ def _build(*, spec: MappingSpec, mapping: Mapping, source: Source, job: Job) -> 
         started = time.perf_counter()
         mapped: list[tuple[int, Any]] = []
         errors: list[RowError] = []
+        warnings: list[RowError] = []
         for row_number, data in batch:
             try:
                 mapped.append((row_number, row_map(spec, source_name=source.name, row_number=row_number, data=data)))
             except RowMappingError as exc:
                 errors.append(RowError(message=str(exc), row_number=row_number, location=f"row {row_number}"))
         stored = stored_shas([ref for _, out in mapped if not isinstance(out, FilteredOut) for ref in out.images])
+        data_of = dict(batch)
         staged: list[StagedRow] = []
         for row_number, out in mapped:
             if isinstance(out, FilteredOut):
@@ -216,6 +260,9 @@ def _build(*, spec: MappingSpec, mapping: Mapping, source: Source, job: Job) -> 
                 errors.append(RowError(message=str(exc), row_number=row_number, location=f"row {row_number}"))
                 continue
             staged.append(StagedRow(row_number=row_number, turns=out.turns, image_shas=shas))
+            dropped = _images_left_out(data_of[row_number], shas)
+            if dropped:
+                warnings.append(RowError(message=dropped, row_number=row_number, location=f"row {row_number}"))
         mapped_at = time.perf_counter()
         staged_rows_write(mapping=mapping, rows=staged)
         counts.timings["map"] += mapped_at - started
@@ -223,6 +270,22 @@ def _build(*, spec: MappingSpec, mapping: Mapping, source: Source, job: Job) -> 
         counts.rows += len(batch)
         counts.built += len(staged)
         counts.rejected += job_reject_rows(job=job, errors=errors)
+        counts.warned += job_warn_rows(job=job, warnings=warnings)
         job_progress(job=job, done=counts.rows)
     counts.timings["read"] = reader.seconds
     return counts
+
+
+def _images_left_out(data: Any, used: list[str]) -> str:
+    """Why the sample lacks images its row stored ('' when it has them all): the mapping does not take their column."""
+    if not isinstance(data, dict):
+        return ""
+    kept = set(used)
+    columns = {key: [sha for sha in image_refs(value) if sha not in kept] for key, value in data.items()}
+    columns = {key: shas for key, shas in columns.items() if shas}
+    if not columns:
+        return ""
+    n = len({sha for shas in columns.values() for sha in shas})
+    names = ", ".join(f"'{key}'" for key in columns)
+    return (f"built without {n} stored image{'s' if n != 1 else ''} of column{'s' if len(columns) != 1 else ''} "
+            f"{names}: the mapping does not take {'them' if len(columns) != 1 else 'it'}")

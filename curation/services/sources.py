@@ -1,5 +1,6 @@
 """Sources: register a file or folder (or an upload) under an allowed data root, and start its ingest."""
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from curation.models import Job, Source
 from curation.selectors import source_unfinished_ingest
 from curation.services import job_kinds
 from curation.services.actors import actor_user
-from curation.services.jobs import job_create, job_enqueue
+from curation.services.jobs import job_already_text, job_create, job_enqueue
 from curation.services.paths import PathNotAllowed, allowed_roots, path_check_allowed
 
 
@@ -158,10 +159,31 @@ def source_ingest_prepare(*, source: Source, by: User | None = None) -> tuple[Jo
         return job, True
 
 
-def source_ingest_start(*, source: Source, by: User | None = None) -> Job:
-    """Create the ingest Job and enqueue the worker task after commit (an ingest already under way is returned)."""
+@dataclass(frozen=True)
+class IngestRequest:
+    """What asking for an ingest did: queued a new job, or found one under way (and what that one is doing)."""
+
+    source: Source
+    job: Job
+    created: bool
+
+    @property
+    def message(self) -> str:
+        if self.created:
+            return f"Ingest of {self.source.name} queued as job #{self.job.pk}; a worker will read it."
+        text = job_already_text(self.job, what=f"an ingest of {self.source.name}")
+        return text[:1].upper() + text[1:] + "."
+
+
+def source_ingest_request(*, source: Source, by: User | None = None) -> IngestRequest:
+    """Create the ingest Job and enqueue its task after commit, or return the ingest already under way, untouched."""
     with transaction.atomic():
         job, created = source_ingest_prepare(source=source, by=by)
         if created:
             job_enqueue(job=job)
-    return job
+    return IngestRequest(source=source, job=job, created=created)
+
+
+def source_ingest_start(*, source: Source, by: User | None = None) -> Job:
+    """The ingest job: a new one enqueued after commit, or the one already under way (source_ingest_request says which)."""
+    return source_ingest_request(source=source, by=by).job

@@ -59,7 +59,7 @@ def test_the_export_page_polls_until_done_then_shows_files_and_manifest(curator_
     body = done.content.decode()
     assert done.status_code == 286
     assert "data/shown/train-00000-of-00001.parquet" in body and "README.md" in body
-    assert 'id="manifest-out">3<' in body and "Decision state (states: accepted, pending)" in body
+    assert 'id="manifest-out">3<' in body and "Decision state (states: accepted)</strong> <span class=\"muted\">(the default)</span>" in body
 
 
 def test_deleting_the_files_now_expires_the_export(curator_client, curator):

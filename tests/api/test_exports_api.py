@@ -17,7 +17,7 @@ def _body(response) -> bytes:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_pipeline_creates_polls_and_downloads_an_export_with_a_token(curator_api, celery_worker_real):
-    subset = approved_subset_make(samples=6, name="Pipeline subset")
+    subset = approved_subset_make(samples=6, name="Pipeline subset", sample_status="pending")
 
     created = curator_api.post("/api/exports/", {"subsets": [subset.pk], "format": "parquet",
                                                  "filters": {"decision": {"statuses": ["pending"]}}}, format="json")

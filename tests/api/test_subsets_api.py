@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_subsets_are_listed_with_counts_and_filtered_by_status(curator_api):
-    approved = approved_subset_make(samples=3, name="Approved one")
+    approved = approved_subset_make(samples=3, name="Approved one", sample_status="pending")
     Sample.objects.filter(pk=approved.samples.first().pk).update(status="rejected")
     subset_make(name="Draft one")
 
@@ -50,7 +50,7 @@ def test_samples_page_through_with_a_cursor_in_id_order(curator_api):
 
 
 def test_samples_filter_by_state_and_unknown_subsets_are_404_in_the_error_shape(curator_api):
-    subset = approved_subset_make(samples=3)
+    subset = approved_subset_make(samples=3, sample_status="pending")
     Sample.objects.filter(pk=subset.samples.first().pk).update(status="accepted")
 
     accepted = curator_api.get(f"/api/subsets/{subset.pk}/samples/", {"status": "accepted"}).json()["results"]

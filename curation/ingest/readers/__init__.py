@@ -8,6 +8,7 @@ from curation.ingest.readers.base import (
     Reader,
     Record,
     SourceUnreadable,
+    file_is_empty,
     is_ignored_file,
     open_binary,
     records_guarded,
@@ -87,6 +88,8 @@ def format_detect(path: Path) -> str:
         return (file_format(files[0]) or "jsonl") if files else "imagefolder"
     if not path.is_file():
         raise SourceUnreadable(f"{path} does not exist")
+    if file_is_empty(path):
+        raise SourceUnreadable(f"{path.name} is empty")
     detected = file_format(path)
     if detected is None:
         raise SourceUnreadable(f"cannot tell the format of {path.name}; choose one of {', '.join(FORMATS)}")
@@ -94,6 +97,8 @@ def format_detect(path: Path) -> str:
 
 
 def _file_reader(path: Path, format: str, *, multi_file: bool = False) -> Reader:
+    if file_is_empty(path):  # said the same way for every format, before any parser has its own words for it
+        raise SourceUnreadable(f"{path.name} is empty")
     if format == "jsonl":
         return JsonlReader(path, multi_file=multi_file)
     if format == "json":

@@ -68,6 +68,20 @@ def open_binary(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
+# A file whose first bytes are whitespace and that ends within them holds nothing, whatever its format.
+EMPTY_SCAN_BYTES = 64 * 1024
+
+
+def file_is_empty(path: Path) -> bool:
+    """No bytes, or only whitespace (after decompressing .gz)."""
+    try:
+        with open_binary(path) as handle:
+            head = handle.read(EMPTY_SCAN_BYTES + 1)
+    except (OSError, EOFError):
+        return False  # the reader says what is wrong with it
+    return len(head) <= EMPTY_SCAN_BYTES and not head.strip()
+
+
 def count_lines(path: Path) -> int:
     """Newline-terminated lines (plus a last unterminated one), scanning bytes without decoding."""
     count = 0

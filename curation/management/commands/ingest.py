@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.models import Job, Source
-from curation.services.sources import source_ingest_prepare, source_ingest_start, source_register
+from curation.services.jobs import job_already_text
+from curation.services.sources import source_ingest_prepare, source_ingest_request, source_register
 from workers.tasks.ingest import ingest_source
 
 
@@ -41,12 +42,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         source = self._source(options)
         if options["run_async"]:
-            job = source_ingest_start(source=source)
-            self.stdout.write(f"Ingest of {source.name} enqueued as job #{job.pk}.")
+            started = source_ingest_request(source=source)
+            if not started.created:
+                raise CommandError(f"{started.message} (manage.py job retry|cancel {started.job.pk})")
+            self.stdout.write(started.message)
             return
         job, created = source_ingest_prepare(source=source)
         if not created:
-            raise CommandError(f"An ingest of {source.name} is already {job.state} (job #{job.pk}).")
+            text = job_already_text(job, what=f"an ingest of {source.name}")
+            raise CommandError(f"{text[:1].upper()}{text[1:]} (manage.py job retry|cancel {job.pk}).")
         handler = _ProgressToStdout(self)
         progress_logger = logging.getLogger("curation.services.ingest")
         progress_logger.addHandler(handler)

@@ -7,7 +7,7 @@ from curation.models import Job, Mapping, Source
 from curation.selectors import source_by_name_or_id
 from curation.services import job_kinds
 from curation.services.jobs import job_create
-from curation.services.mapping import mapping_suggest_start
+from curation.services.mapping import SourceNotReady, mapping_suggest_check, mapping_suggest_start
 from workers.tasks.mapping import suggest_mapping
 
 
@@ -36,6 +36,10 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"queued job #{job.pk}")
             return
+        try:
+            mapping_suggest_check(source=source)  # the check the page and --queue make, before any job is written
+        except SourceNotReady as exc:
+            raise CommandError(str(exc)) from exc
         job = job_create(kind=job_kinds.SUGGEST_MAPPING.key, target=source, params={"engine": engine}, total=1)
         suggest_mapping.run(job.pk)  # the task body, in this process: same job bookkeeping as a worker
         job.refresh_from_db()

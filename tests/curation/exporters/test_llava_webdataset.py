@@ -27,8 +27,8 @@ def mixed_subset():
     source = subset.samples.first().source
     shared = subset.samples.order_by("pk").first().images.first()
     sample_make(subset=subset, source=source, images=[shared, image_make(fmt="JPEG")],
-                turns=[{"user": "Both?", "assistant": "Yes."}, {"user": "Sure?", "assistant": "Sure."}])
-    sample_make(subset=subset, source=source, images=[], turns=[{"user": "2+2?", "assistant": "4"}])
+                turns=[{"user": "Both?", "assistant": "Yes."}, {"user": "Sure?", "assistant": "Sure."}], status="accepted")
+    sample_make(subset=subset, source=source, images=[], turns=[{"user": "2+2?", "assistant": "4"}], status="accepted")
     return subset
 
 

@@ -30,6 +30,7 @@ def test_parquet_export_loads_with_datasets_and_decodes_images(curator):
     two_images = sample_make(
         subset=subset, source=rated.source, images=[image_make(fmt="JPEG", size=(16, 12)), image_make()],
         turns=[{"user": "Compare.", "assistant": "Left is red."}, {"user": "And?", "assistant": "Right too."}],
+        status="accepted",
     )
 
     export = export_build_now(subsets=[subset], format="parquet", by=curator)

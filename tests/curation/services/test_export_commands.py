@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_export_command_writes_files_here_and_prints_checksums(curator):
-    subset = approved_subset_make(samples=2, name="Cmd subset")
+    subset = approved_subset_make(samples=2, name="Cmd subset", sample_status="pending")
     out = StringIO()
 
     call_command("export", "Cmd subset", "--format", "webdataset", "--by", curator.username,

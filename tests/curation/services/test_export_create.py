@@ -18,7 +18,7 @@ def test_an_export_of_approved_subsets_is_queued_with_its_job_and_cleaned_filter
                                filters={"categories": {"categories": ["ocr", "math", "ocr"]}}, columns=["provenance"])
 
     assert export.state == Export.State.QUEUED and list(export.subsets.all()) == [subset]
-    assert export.filters == {"decision": {"statuses": ["accepted", "pending"]}, "categories": {"categories": ["math", "ocr"]}}
+    assert export.filters == {"decision": {"statuses": ["accepted"]}, "categories": {"categories": ["math", "ocr"]}}
     assert export.columns == ["provenance"]
     assert export.job.kind == job_kinds.EXPORT.key and export.job.target == export and export.job.created_by == curator
     assert len(callbacks) == 1  # the task is sent once the transaction commits
