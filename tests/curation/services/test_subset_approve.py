@@ -90,18 +90,18 @@ def test_samples_made_by_a_superseded_mapping_are_an_open_check(ready_subset):
     assert checks[0].count == 3 and "v1" in checks[0].message and "superseded" in checks[0].message
 
 
-def test_undecided_review_items_of_the_subset_keep_it_open(ready_subset, reviewer):
-    queue = ReviewQueue.objects.create(kind="sample", subset=ready_subset, name="dups")
-    sample = ready_subset.samples.first()
+def test_undecided_review_items_of_the_subset_keep_it_open(unreviewed_subset, reviewer):
+    queue = ReviewQueue.objects.create(kind="sample", subset=unreviewed_subset, name="dups")
+    sample = unreviewed_subset.samples.first()
     sample_type = ContentType.objects.get_for_model(sample)
-    item = ReviewItem.objects.create(queue=queue, kind=queue.kind, subset=ready_subset, target_type=sample_type, target_id=str(sample.pk))
+    item = ReviewItem.objects.create(queue=queue, kind=queue.kind, subset=unreviewed_subset, target_type=sample_type, target_id=str(sample.pk))
 
-    checks = subset_open_checks(subset=ready_subset)
+    checks = subset_open_checks(subset=unreviewed_subset)
     assert [c.code for c in checks] == ["review_items_open"]
     assert checks[0].message == "1 sample review items are not decided yet."
 
     ReviewItem.objects.filter(pk=item.pk).update(state=ReviewItem.State.DECIDED, verdict="keep", decided_by=reviewer)
-    assert _codes(ready_subset) == []
+    assert _codes(unreviewed_subset) == []
 
 
 def test_a_running_job_on_the_subset_or_its_mapping_keeps_it_open(ready_subset):
