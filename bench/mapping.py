@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +113,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connections
 
-    from curation.mapping.spec import spec_parse
+    from curation.mapping.spec import TemplateTurns, spec_from_dict
     from curation.models import Sample
     from curation.services.mapping import (
         mapping_create_version,
@@ -126,7 +127,7 @@ def main() -> None:
         user = User.objects.create_user("bench")
         source = _make_source(rows)
         suggested = mapping_suggest(source=source, engine="rules")
-        spec = spec_parse(suggested.spec, columns=source.columns)
+        spec = spec_from_dict(suggested.spec, columns=source.columns)
         preview_ms = []
         for seed in range(PREVIEW_RUNS):
             started = time.perf_counter()
@@ -135,8 +136,8 @@ def main() -> None:
             preview_ms.append(1000 * (time.perf_counter() - started))
         assert all(p.outcome == "sample" for p in previews), [p.message for p in previews]
         apply_s = _apply(suggested, user)
-        edited = json.loads(json.dumps(suggested.spec))
-        edited["turns"]["answer"]["format"] = "letter"
+        assert isinstance(spec.turns, TemplateTurns) and spec.turns.answer is not None
+        edited = replace(spec, turns=replace(spec.turns, answer=replace(spec.turns.answer, format="letter")))
         remap_s = _apply(mapping_create_version(source=source, spec=edited, by=user, based_on=suggested), user)
         samples = Sample.objects.filter(source=source).count()
     finally:

@@ -3,7 +3,7 @@ import json
 import re
 from typing import Any
 
-from curation.mapping.spec import Turns
+from curation.mapping.spec import ConversationTurns
 
 USER_ROLES = {"human", "user", "question", "q", "instruction", "prompt"}
 ASSISTANT_ROLES = {"gpt", "assistant", "bot", "model", "chatgpt", "answer", "a", "response", "output"}
@@ -16,7 +16,7 @@ class ConversationError(ValueError):
     """The conversation column of a row cannot be read as turns; the message says why."""
 
 
-def conversation_turns(value: Any, turns: Turns) -> list[dict[str, str]]:
+def conversation_turns(value: Any, turns: ConversationTurns) -> list[dict[str, str]]:
     messages = _as_list(value)
     if turns.style == "user_assistant":
         pairs = [_user_assistant(n, m) for n, m in enumerate(messages)]
