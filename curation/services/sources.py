@@ -14,6 +14,7 @@ from curation.models import Job, Source
 from curation.selectors import source_unfinished_ingest
 from curation.services.jobs import job_create, job_enqueue
 from curation.services.paths import PathNotAllowed, allowed_roots, path_check_allowed
+from curation.services.source_declaration import SourcePreview, declaration_clean, source_preview
 
 
 def _existing_path_resolve(value: str, *, field: str) -> Path:
@@ -63,10 +64,13 @@ def source_register(
     description: str = "",
     created_by: AbstractBaseUser | AnonymousUser | None = None,
     image_root: str = "",
+    declaration: dict[str, object] | None = None,
 ) -> Source:
     """Register a source; ValidationError (by field) for a taken name, a path outside the roots or missing, a bad format.
 
     image_root, when given, is the folder relative image paths in the rows are found in (e.g. a COCO folder).
+    declaration: where a JSON file's records are, a join, an image name pattern, label origin and task
+    (services/source_declaration.py); a JSON file with one obvious list of records gets its key filled in.
     """
     name = name.strip()
     if not name:
@@ -93,6 +97,7 @@ def source_register(
         raise ValidationError({"format": f"{path.name} is {what}; choose its format or 'Detect from the file'."})
     if image_folder and detected == Source.Format.IMAGEFOLDER:
         raise ValidationError({"image_root": "An image folder source holds its images itself; leave this empty."})
+    declared = declaration_clean(path=path, data=dict(declaration or {}), format=format)
     try:
         with transaction.atomic():
             return Source.objects.create(
@@ -105,6 +110,7 @@ def source_register(
                 citation=citation.strip(),
                 description=description.strip(),
                 created_by=created_by if isinstance(created_by, User) else None,
+                **declared,
             )
     except IntegrityError as exc:  # the same name registered at the same moment
         raise ValidationError({"name": f"A source named {name!r} already exists."}) from exc
@@ -146,3 +152,11 @@ def source_ingest_start(*, source: Source, by: AbstractBaseUser | AnonymousUser 
         if created:
             job_enqueue(job=job)
     return job
+
+
+def source_register_preview(*, location: str, format: str = "auto", declaration: dict[str, object] | None = None) -> SourcePreview:
+    """What registering would read: the first records with the declaration applied (nothing stored)."""
+    if format not in Source.Format.values:
+        raise ValidationError({"format": f"Unknown format {format!r}; choose one of {', '.join(Source.Format.values)}."})
+    path = _location_resolve(str(location))
+    return source_preview(path=path, format=format, data=dict(declaration or {}))
