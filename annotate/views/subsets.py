@@ -14,7 +14,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.requests import AppRequest
-from curation.models import Decision, Export, Sample, SampleImage, Subset
+from curation.models import Decision, Export, Sample, SampleImage, Source, Subset
 from curation.services.subsets import (
     SubsetNotApprovable,
     subset_approve,
@@ -24,6 +24,7 @@ from curation.services.subsets import (
     subset_stats,
     subsets_with_counts,
 )
+from curation.subset_labels import subset_labels_for, subset_task_names, subsets_filter_labels
 
 SAMPLES_PER_PAGE = 20
 # The sample-review area adds its panel to the subset page through this template, when it is installed.
@@ -73,7 +74,18 @@ def subset_list(request: AppRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in Subset.Status.values:
         subsets = subsets.filter(status=status)
-    return render(request, "annotate/subset_list.html", {"subsets": subsets, "status": status, "statuses": Subset.Status.choices})
+    labels = request.GET.get("labels", "")
+    labels = labels if labels in Source.LabelOrigin.values else ""
+    task = request.GET.get("task", "").strip()
+    subsets = subsets_filter_labels(subsets, label_origin=labels, task=task)
+    rows = list(subsets)
+    facts = subset_labels_for(subset_ids=[s.pk for s in rows])
+    for row in rows:
+        row.labels = facts.get(row.pk)  # type: ignore[attr-defined]  # shown beside the counts
+    return render(request, "annotate/subset_list.html", {
+        "subsets": rows, "status": status, "statuses": Subset.Status.choices,
+        "labels": labels, "label_origins": Source.LabelOrigin.choices, "task": task, "tasks": subset_task_names(),
+    })
 
 
 @login_required
