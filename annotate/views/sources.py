@@ -60,6 +60,7 @@ class SourceForm(forms.Form):
     citation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     label_origin = forms.ChoiceField(label="Labels are", choices=Source.LabelOrigin.choices, initial=Source.LabelOrigin.UNKNOWN,
+                                     required=False,
                                      help_text="Who wrote the answers and captions: people, or a model.")
     task_name = forms.CharField(label="Task", max_length=200, required=False, help_text="e.g. vqa, captioning, science_qa.")
     # Where the records are, and what is joined or built onto them (the declaration; see source_declaration).
