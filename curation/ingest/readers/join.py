@@ -21,6 +21,8 @@ from curation.ingest.readers.base import Reader, Record, SourceUnreadable
 
 # Records of the other side written to the index per transaction.
 INDEX_BATCH_ROWS = 5000
+# Records of this side whose matches are looked up in one query (below SQLite's 32766 parameters).
+LOOKUP_BATCH_ROWS = 500
 # Unmatched keys named in the report (the counts are complete).
 UNMATCHED_EXAMPLES = 10
 
@@ -82,6 +84,11 @@ class JoinReport:
 
 def _key_text(value: Any) -> str | None:
     """Keys compare as text, so 42 in one file matches "42" in the other; no key for empty or nested values."""
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is str:
+        return value.strip() or None
     if value is None or isinstance(value, dict | list) or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, float) and value.is_integer():
@@ -96,10 +103,10 @@ class _Index:
         self.db = sqlite3.connect(folder / "join.sqlite3")
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute("CREATE TABLE r (k TEXT NOT NULL, v BLOB NOT NULL)")
+        self.db.execute("CREATE TABLE r (k TEXT NOT NULL, v TEXT NOT NULL)")
 
-    def fill(self, pairs: Iterator[tuple[str, bytes]]) -> None:
-        batch: list[tuple[str, bytes]] = []
+    def fill(self, pairs: Iterator[tuple[str, str]]) -> None:
+        batch: list[tuple[str, str]] = []
         for pair in pairs:
             batch.append(pair)
             if len(batch) >= INDEX_BATCH_ROWS:
@@ -109,8 +116,13 @@ class _Index:
         self.db.execute("CREATE INDEX r_k ON r (k)")
         self.db.commit()
 
-    def get(self, key: str) -> list[dict[str, Any]]:
-        return [orjson.loads(v) for (v,) in self.db.execute("SELECT v FROM r WHERE k = ? ORDER BY rowid", (key,))]
+    def get_many(self, keys: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The matches of several keys in one query, each key's in file order."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        marks = ",".join("?" * len(keys))
+        for key, value in self.db.execute(f"SELECT k, v FROM r WHERE k IN ({marks}) ORDER BY rowid", keys):  # noqa: S608
+            found.setdefault(key, []).append(orjson.loads(value))
+        return found
 
     def keys(self) -> Iterator[str]:
         for (key,) in self.db.execute("SELECT DISTINCT k FROM r ORDER BY k"):
@@ -132,17 +144,30 @@ class JoinedReader:
     def count(self) -> int | None:
         return self.left.count()
 
-    def _right_pairs(self) -> Iterator[tuple[str, bytes]]:
+    def _right_items(self) -> Iterator[Any]:
+        # A JSON reader hands over its parsed items directly: the other side needs no row numbers or locations.
+        items = getattr(self.join.reader, "items", None)
+        if items is not None:
+            yield from items()
+            return
         for record in self.join.reader.records():
-            if record.data is None:
-                self.report.right_errors += 1
+            yield record.data
+
+    def _right_pairs(self) -> Iterator[tuple[str, str]]:
+        right_key = self.join.right_key
+        report = self.report
+        dumps = orjson.dumps
+        for data in self._right_items():
+            if not isinstance(data, dict):
+                report.right_errors += 1
                 continue
-            self.report.right_rows += 1
-            key = _key_text(record.data.get(self.join.right_key))
+            report.right_rows += 1
+            key = _key_text(data.get(right_key))
             if key is None:
-                self.report.right_without_key += 1
+                report.right_without_key += 1
                 continue
-            yield key, orjson.dumps(record.data, option=orjson.OPT_NON_STR_KEYS)
+            # Decoded to text: orjson's bytes keep a 4 KiB buffer each, which a batch of them would hold on to.
+            yield key, dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
 
     def records(self, *, start_row: int = 0) -> Iterator[Record]:
         self.report = report = JoinReport()
@@ -152,21 +177,18 @@ class JoinedReader:
             try:
                 index.fill(self._right_pairs())
                 matched: set[str] = set()  # at most the smaller side's keys
+                batch: list[tuple[Record, str | None]] = []
                 for record in self.left.records(start_row=start_row):
                     if record.data is None or record.row_number is None:
+                        yield from self._joined(batch, index, matched)
+                        batch = []
                         yield record
                         continue
-                    report.left_rows += 1
-                    key = _key_text(record.data.get(join.left_key))
-                    matches = index.get(key) if key is not None else []
-                    if not matches:
-                        yield self._unmatched(record, key)
-                        continue
-                    matched.add(key)  # type: ignore[arg-type]  # key is not None when there are matches
-                    report.matched_rows += 1
-                    record.data = self._attach(record.data, matches)
-                    record.json_text = None
-                    yield record
+                    batch.append((record, _key_text(record.data.get(join.left_key))))
+                    if len(batch) >= LOOKUP_BATCH_ROWS:
+                        yield from self._joined(batch, index, matched)
+                        batch = []
+                yield from self._joined(batch, index, matched)
                 for key in index.keys():
                     if key not in matched:
                         report.right_unmatched += 1
@@ -184,6 +206,23 @@ class JoinedReader:
         if report.right_without_key:
             yield Record(row_number=None, location=join.name, base_dir=Path(),
                          error=f"{report.right_without_key:,} record(s) of {join.name} have no {join.right_key}")
+
+    def _joined(self, batch: list[tuple[Record, str | None]], index: _Index, matched: set[str]) -> Iterator[Record]:
+        """A batch of this side's records with their matches, looked up in one query."""
+        if not batch:
+            return
+        found = index.get_many(list({key for _, key in batch if key is not None}))
+        for record, key in batch:
+            self.report.left_rows += 1
+            matches = found.get(key) if key is not None else None
+            if not matches or key is None:
+                yield self._unmatched(record, key)
+                continue
+            matched.add(key)
+            self.report.matched_rows += 1
+            record.data = self._attach(record.data or {}, matches)
+            record.json_text = None
+            yield record
 
     def _unmatched(self, record: Record, key: str | None) -> Record:
         join = self.join

@@ -127,6 +127,11 @@ class JsonArrayReader:
             else:
                 yield value
 
+    def items(self) -> Iterator[object]:
+        """The parsed items alone (no row numbers or locations), for the other side of a join."""
+        with open_binary(self.path) as handle:
+            yield from self._items(handle)
+
     def count(self) -> int | None:
         # A second streaming pass in C (yajl2_c) is cheap next to ingesting the rows; a broken file has no count.
         try:
