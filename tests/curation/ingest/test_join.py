@@ -78,3 +78,25 @@ def test_an_image_pattern_leaves_rows_without_its_columns_text_only_and_takes_pl
     for bad in ("{0.__class__}", "{a.b}", "{x!r}", "no fields"):
         with pytest.raises(SourceUnreadable):
             ImagePattern(bad, "image")
+
+
+@pytest.mark.django_db
+def test_the_ingest_command_takes_a_joined_source_and_reports_the_join(tmp_path, settings):
+    from django.core.management import call_command
+
+    from curation.models import Job, Source, SourceRow
+
+    settings.FINECURATE_DATA_ROOTS = [tmp_path]
+    questions = write(tmp_path / "questions.json", {"questions": [{"question_id": 1, "question": "Q1?"},
+                                                                  {"question_id": 2, "question": "Q2?"}]})
+    write(tmp_path / "annotations.json", {"annotations": [{"question_id": 1, "multiple_choice_answer": "yes"}]})
+    call_command("ingest", str(questions), "--source", "vqa-two-files", "--join-file", str(tmp_path / "annotations.json"),
+                 "--join-on", "question_id", "--join-to", "question_id", "--label-origin", "human", "--task", "vqa")
+    source = Source.objects.get(name="vqa-two-files")
+    assert (source.records_key, source.join_records_key, source.label_origin, source.task_name) == (
+        "questions", "annotations", "human", "vqa")
+    assert [r.data for r in SourceRow.objects.filter(source=source)] == [
+        {"question_id": 1, "question": "Q1?", "multiple_choice_answer": "yes"}]
+    job = Job.objects.get(target_id=str(source.pk), kind="ingest")
+    assert job.result["join"]["left_unmatched"] == 1 and job.result["join"]["left_unmatched_examples"] == ["2"]
+    assert "no record of annotations.json has question_id = 2" in job.errors.get().message
