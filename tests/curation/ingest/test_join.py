@@ -100,3 +100,27 @@ def test_the_ingest_command_takes_a_joined_source_and_reports_the_join(tmp_path,
     job = Job.objects.get(target_id=str(source.pk), kind="ingest")
     assert job.result["join"]["left_unmatched"] == 1 and job.result["join"]["left_unmatched_examples"] == ["2"]
     assert "no record of annotations.json has question_id = 2" in job.errors.get().message
+
+
+def test_a_declaration_says_what_to_fix_when_the_records_key_is_not_obvious_or_a_join_is_incomplete(tmp_path):
+    from django.core.exceptions import ValidationError
+
+    from curation.services.source_declaration import declaration_clean
+
+    coco = write(tmp_path / "captions.json", {"images": [{"id": 1}], "annotations": [{"image_id": 1}, {"image_id": 1}]})
+    with pytest.raises(ValidationError) as caught:
+        declaration_clean(path=coco, data={})
+    assert caught.value.message_dict["records_key"] == [
+        "captions.json holds several lists of records: images (1 records), annotations (2 records); choose the key of one"]
+    with pytest.raises(ValidationError) as caught:
+        declaration_clean(path=coco, data={"records_key": "images", "join_left_key": "id", "join_right_key": "image_id",
+                                           "join_records_key": "annotations", "join_many": True})
+    assert "join_column" in caught.value.message_dict
+    with pytest.raises(ValidationError) as caught:
+        declaration_clean(path=coco, data={"records_key": "images", "image_pattern": "{0.__class__}.jpg"})
+    assert "image_pattern" in caught.value.message_dict
+    clean = declaration_clean(path=coco, data={"records_key": "images", "join_left_key": "id", "join_right_key": "image_id",
+                                               "join_records_key": "annotations", "join_many": True,
+                                               "join_column": "captions", "label_origin": "human"})
+    assert (clean["records_key"], clean["join_location"], clean["join_many"], clean["label_origin"]) == (
+        "images", "", True, "human")
