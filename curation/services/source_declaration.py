@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from curation.ingest.readers import Declaration, SourceUnreadable, format_detect, reader_open
 from curation.ingest.readers.join import ImagePattern, JoinDeclaration, JoinReport
-from curation.ingest.readers.json_array import KEYED_BY_ID, JsonShape, json_shape
+from curation.ingest.readers.json_array import KEYED_BY_ID, JsonShape, json_records_under, json_shape
 from curation.models import Source
 from curation.services.paths import PathNotAllowed, allowed_roots, path_check_allowed
 
@@ -35,13 +35,16 @@ def _file_resolve(value: str, *, field_name: str) -> Path:
     return existing
 
 
+def _is_json(path: Path, format: str) -> bool:
+    if not path.is_file():
+        return False
+    return format == Source.Format.JSON or (format == Source.Format.AUTO and (
+        path.name.lower().endswith((".json", ".json.gz")) or format_detect(path) == Source.Format.JSON))
+
+
 def _shape_or_none(path: Path, format: str = Source.Format.AUTO) -> JsonShape | None:
     """The top level of a JSON document: a .json file (even one written on one line, which sniffs as JSON Lines)."""
-    if not path.is_file():
-        return None
-    is_json = format == Source.Format.JSON or (format == Source.Format.AUTO and (
-        path.name.lower().endswith((".json", ".json.gz")) or format_detect(path) == Source.Format.JSON))
-    if not is_json:
+    if not _is_json(path, format):
         return None
     try:
         return json_shape(path)
@@ -53,6 +56,13 @@ def _shape_or_none(path: Path, format: str = Source.Format.AUTO) -> JsonShape | 
 
 def _records_key_clean(path: Path, records_key: str, *, field_name: str, format: str = Source.Format.AUTO) -> str:
     """The records key to store: the one given (checked), else the obvious one, else a ValidationError naming the lists."""
+    if records_key and _is_json(path, format):
+        # A key given is checked by reading up to its first record, not by scanning the file's whole top level.
+        try:
+            if json_records_under(path, records_key):
+                return records_key
+        except SourceUnreadable as exc:
+            raise ValidationError({field_name: str(exc)}) from exc
     try:
         shape = _shape_or_none(path, format)
     except SourceUnreadable as exc:
@@ -72,8 +82,8 @@ def _records_key_clean(path: Path, records_key: str, *, field_name: str, format:
         return records_key
     suggested = shape.suggested_key
     if suggested is None:
-        lists = ", ".join(f"{k} ({n:,} records)" for k, n in shape.lists.items())
-        raise ValidationError({field_name: f"{path.name} holds several lists of records: {lists}; choose the key of one"})
+        lists = ", ".join(f"{k} ({n:,})" for k, n in shape.lists.items())
+        raise ValidationError({field_name: f"{path.name} holds several lists of records (with their lengths): {lists}; choose the key of one"})
     return suggested
 
 
@@ -142,8 +152,8 @@ def source_preview(*, path: Path, format: str, data: dict[str, Any]) -> SourcePr
     """Read the first records with the declaration applied, without storing anything (ValidationError by field)."""
     declared = declaration_clean(path=path, data=data, format=format)
     preview = SourcePreview(declared=declared)
-    try:
-        preview.shape = _shape_or_none(path, format)
+    try:  # the file's lists are shown when the curator has to pick one (the scan reads the whole top level)
+        preview.shape = _shape_or_none(path, format) if not data.get("records_key") else None
     except SourceUnreadable:
         preview.shape = None
     probe = Source(**{**declared, "location": str(path), "format": format})

@@ -17,7 +17,6 @@ def test_curator_registers_a_joined_source_previews_it_and_sees_the_join(celery_
     page.fill("input[name=name]", "COCO captions val2014")
     page.fill("input[name=location]", str(written.file))
     page.fill("input[name=image_root]", fields["image_root"])
-    page.fill("input[name=records_key]", "images")
     page.fill("input[name=join_records_key]", "annotations")
     page.fill("input[name=join_left_key]", "id")
     page.fill("input[name=join_right_key]", "image_id")
@@ -26,11 +25,16 @@ def test_curator_registers_a_joined_source_previews_it_and_sees_the_join(celery_
     page.select_option("select[name=label_origin]", "human")
     page.fill("input[name=task_name]", "captioning")
 
+    # Without a records key the preview names the file's lists, for the curator to pick one.
+    page.click("#preview-button")
+    errors = page.locator("#source-preview #source-preview-errors")
+    errors.wait_for()
+    assert "licenses (1), images (2), annotations (11); choose the key of one" in errors.inner_text()
+    page.fill("input[name=records_key]", "images")
     page.click("#preview-button")
     join = page.locator("#source-preview #preview-join")
     join.wait_for()
     assert "of the first 2 records, 2 matched" in " ".join(join.inner_text().split())
-    assert "images (2), annotations (11)" in page.locator("#preview-lists").inner_text()
     assert COCO_CAPTIONS[391895][0] in page.locator("#source-preview .preview-record").first.inner_text()
 
     page.click("text=Register and ingest")

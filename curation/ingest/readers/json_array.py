@@ -102,6 +102,21 @@ def json_shape(path: Path) -> JsonShape:
         raise SourceUnreadable(f"{path.name} cannot be read: {exc}") from exc
 
 
+def json_records_under(path: Path, key: str) -> bool:
+    """Whether `key` holds a list with at least one item: read only up to that item (in C), not the whole file."""
+    try:
+        with open_binary(path) as handle:
+            if key == KEYED_BY_ID:
+                return next(ijson.parse(handle))[1] == "start_map"
+            return next(iter(ijson.items(handle, f"{key}.item", use_float=True)), None) is not None
+    except StopIteration:
+        return False
+    except ijson.JSONError as exc:
+        raise SourceUnreadable(f"{path.name} is not valid JSON: {_first_line(str(exc))}") from exc
+    except OSError as exc:
+        raise SourceUnreadable(f"{path.name} cannot be read: {exc}") from exc
+
+
 class JsonArrayReader:
     """Records of a JSON file: `records_key` "" finds them (the array, or the first list in an object), a key
     names the list they are under, and KEYED_BY_ID reads an object keyed by id, the key kept as `id_column`."""

@@ -111,7 +111,7 @@ def test_a_declaration_says_what_to_fix_when_the_records_key_is_not_obvious_or_a
     with pytest.raises(ValidationError) as caught:
         declaration_clean(path=coco, data={})
     assert caught.value.message_dict["records_key"] == [
-        "captions.json holds several lists of records: images (1 records), annotations (2 records); choose the key of one"]
+        "captions.json holds several lists of records (with their lengths): images (1), annotations (2); choose the key of one"]
     with pytest.raises(ValidationError) as caught:
         declaration_clean(path=coco, data={"records_key": "images", "join_left_key": "id", "join_right_key": "image_id",
                                            "join_records_key": "annotations", "join_many": True})
