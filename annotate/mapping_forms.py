@@ -1,10 +1,11 @@
 """The mapping editor's form: fields for the common parts of a spec, over a base spec that keeps the rest.
 
 The page has two editors in one form: these fields, and the whole spec as JSON. `editor` says which one the
-curator typed in last; that one is the truth, and the other is re-rendered from it.
+curator typed in last; that one is the truth, and the other is re-rendered from it. Either way the form gives
+a typed MappingSpec; JSON is read only where it is typed in (the JSON editor, the hidden base).
 """
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -18,8 +19,20 @@ from curation.mapping.spec import (
     IMAGE_KINDS,
     OPTION_STYLES,
     SYSTEM_HANDLING,
+    Answer,
+    ConversationTurns,
+    FilterOp,
+    ImageField,
+    ImageKind,
+    Instructions,
+    MappingSpec,
+    Options,
+    Pair,
+    RowFilter,
     SpecError,
-    spec_parse,
+    TemplateTurns,
+    Turns,
+    spec_from_dict,
     spec_to_dict,
 )
 from curation.models import Subset
@@ -71,7 +84,7 @@ class MappingSpecForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 2}),
                               help_text=f"ops: {', '.join(FILTER_OPS)}; value as JSON or text")
 
-    def __init__(self, *args: Any, columns: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, columns: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         column_choices = [(c, c) for c in columns]
         optional = [(NONE, "—"), *column_choices]
@@ -83,122 +96,127 @@ class MappingSpecForm(forms.Form):
         self.columns = columns
 
     @classmethod
-    def initial_for(cls, spec: dict[str, Any], *, version: int | None, seed: int = 0) -> dict[str, Any]:
-        """Field values showing `spec` (what the form cannot show stays in `base` and in the JSON)."""
-        spec = _readable_order(spec)
-        turns = spec.get("turns") or {}
-        images = spec.get("images") or []
-        pairs = turns.get("pairs") or [{}]
-        options = turns.get("options") or {}
-        answer = turns.get("answer") or {}
-        instructions = turns.get("instructions")
-        return {
+    def initial_for(cls, spec: MappingSpec | None, *, version: int | None, seed: int = 0,
+                    unreadable: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Field values showing `spec`; a stored spec that cannot be read is shown as JSON only (`unreadable`)."""
+        shown = spec_to_dict(spec) if spec is not None else (unreadable or {})
+        initial: dict[str, Any] = {
             "editor": "form", "version": version, "seed": seed,
-            "base": json.dumps(spec), "spec_json": json.dumps(spec, indent=2, ensure_ascii=False),
-            "subset_name": (spec.get("subset") or {}).get("name", ""),
-            "category": (spec.get("subset") or {}).get("category", Subset.Category.GENERAL_VQA),
-            "image_columns": [i.get("column") for i in images if isinstance(i, dict)],
-            "image_kind": images[0].get("kind", "auto") if images and isinstance(images[0], dict) else "auto",
-            "image_base": images[0].get("base", "") if images and isinstance(images[0], dict) else "",
-            "mode": turns.get("mode", "template"),
-            "conversation_column": turns.get("column", NONE), "conversation_style": turns.get("style", "from_value"),
-            "system": turns.get("system", "prepend"), "strip_image_tokens": turns.get("strip_image_tokens", True),
-            "user_template": pairs[0].get("user", ""), "assistant_template": pairs[0].get("assistant", ""),
-            "each": ", ".join(turns.get("each") or []),
-            "options_column": options.get("column", NONE), "options_style": options.get("style", "letter"),
-            "answer_column": answer.get("column", NONE), "answer_by": answer.get("by", "text"),
-            "answer_format": answer.get("format", "text"), "answer_index_base": str(answer.get("index_base", 0)),
-            "instructions": "\n".join(instructions) if isinstance(instructions, list) else "",
-            "filters": "\n".join(_filter_line(f) for f in spec.get("filters") or [] if isinstance(f, dict)),
+            "base": json.dumps(shown), "spec_json": json.dumps(shown, indent=2, ensure_ascii=False),
+            "category": Subset.Category.GENERAL_VQA, "mode": "template", "image_kind": "auto",
+            "conversation_style": "from_value", "system": "prepend", "strip_image_tokens": True,
+            "options_style": "letter", "answer_by": "text", "answer_format": "text", "answer_index_base": "0",
         }
+        if spec is None:
+            return initial
+        initial.update({
+            "subset_name": spec.subset_name, "category": spec.category,
+            "image_columns": [i.column for i in spec.images],
+            "image_kind": spec.images[0].kind if spec.images else "auto",
+            "image_base": spec.images[0].base if spec.images else "",
+            "mode": spec.turns.mode,
+            "filters": "\n".join(_filter_line(f) for f in spec.filters),
+        })
+        turns = spec.turns
+        if isinstance(turns, ConversationTurns):
+            initial.update({"conversation_column": turns.column, "conversation_style": turns.style,
+                            "system": turns.system, "strip_image_tokens": turns.strip_image_tokens})
+            return initial
+        first = turns.pairs[0] if turns.pairs else Pair(user="", assistant="")
+        initial.update({"user_template": first.user, "assistant_template": first.assistant, "each": ", ".join(turns.each)})
+        if turns.options is not None:
+            initial.update({"options_column": turns.options.column, "options_style": turns.options.style})
+        if turns.answer is not None:
+            initial.update({"answer_column": turns.answer.column, "answer_by": turns.answer.by,
+                            "answer_format": turns.answer.format, "answer_index_base": str(turns.answer.index_base)})
+        if turns.instructions is not None and not turns.instructions.column:
+            initial["instructions"] = "\n".join(turns.instructions.templates)
+        return initial
 
     @property
     def instructions_by_column(self) -> bool:
         """Instructions keyed by a column's value can only be edited as JSON."""
-        return isinstance(self._base().get("turns", {}).get("instructions"), dict)
+        base = self._base()
+        return (base is not None and isinstance(base.turns, TemplateTurns) and base.turns.instructions is not None
+                and bool(base.turns.instructions.column))
 
-    def _base(self) -> dict[str, Any]:
+    def _base(self) -> MappingSpec | None:
+        """The spec the fields were filled from (what they cannot show is kept from it), read as a draft."""
         raw = self.data.get("base") if self.is_bound else self.initial.get("base")
         try:
-            base = json.loads(raw or "{}")
-        except json.JSONDecodeError:
-            return {}
-        return base if isinstance(base, dict) else {}
+            return spec_from_dict(json.loads(raw or "{}"), check=False)
+        except (json.JSONDecodeError, SpecError):
+            return None
 
-    def spec(self) -> dict[str, Any]:
-        """The spec the curator means; SpecInputError when it cannot even be read (validation comes after)."""
+    def spec(self) -> MappingSpec:
+        """The spec the curator means, typed. SpecInputError when the input cannot even be read; from the JSON
+        editor, SpecError with every problem (the form's specs are checked by the caller, spec_check)."""
         if self.data.get("editor") == "json":
             try:
-                spec = json.loads(self.data.get("spec_json") or "")
+                raw = json.loads(self.data.get("spec_json") or "")
             except json.JSONDecodeError as exc:
                 raise SpecInputError(f"the JSON is not valid: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
-            if not isinstance(spec, dict):
+            if not isinstance(raw, dict):
                 raise SpecInputError("the JSON must be an object")
-            return spec
+            return spec_from_dict(raw, columns=self.columns)
         if not self.is_valid():
             problems = "; ".join(f"{self.fields[k].label if k in self.fields else k}: {' '.join(map(str, v))}"
                                  for k, v in self.errors.items())
             raise SpecInputError(f"the form is not complete: {problems}")
         return self._overlay(self._base(), self.cleaned_data)
 
-    def _overlay(self, base: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-        spec = dict(base)
-        spec["subset"] = {"name": data["subset_name"], "category": data["category"]}
-        kind = data["image_kind"] or "auto"
-        spec["images"] = [
-            {"column": c, "kind": kind, "base": data["image_base"] if kind == "path" else ""} for c in data["image_columns"]
-        ]
-        old_turns: dict[str, Any] = base["turns"] if isinstance(base.get("turns"), dict) else {}
+    def _overlay(self, base: MappingSpec | None, data: dict[str, Any]) -> MappingSpec:
+        kind = cast(ImageKind, data["image_kind"] or "auto")
+        images = tuple(ImageField(column=c, kind=kind, base=data["image_base"] if kind == "path" else "")
+                       for c in data["image_columns"])
+        turns: Turns
         if data["mode"] == "conversation":
-            spec["turns"] = {
-                "mode": "conversation", "column": data["conversation_column"],
-                "style": data["conversation_style"] or "from_value", "system": data["system"] or "prepend",
-                "strip_image_tokens": data["strip_image_tokens"],
-            }
-        else:
-            pairs = list(old_turns.get("pairs") or []) if old_turns.get("mode") == "template" else []
-            first = {"user": data["user_template"], "assistant": data["assistant_template"]}
-            pairs = [first, *pairs[1:]]  # pairs after the first are edited in the JSON
-            instructions: Any = old_turns.get("instructions") if self.instructions_by_column else (
-                [line.strip() for line in data["instructions"].splitlines() if line.strip()] or None
+            turns = ConversationTurns(
+                column=data["conversation_column"], style=data["conversation_style"] or "from_value",
+                system=data["system"] or "prepend", strip_image_tokens=data["strip_image_tokens"],
             )
-            spec["turns"] = {
-                "mode": "template", "pairs": pairs,
-                "each": [c.strip() for c in data["each"].split(",") if c.strip()],
-                "options": {"column": data["options_column"], "style": data["options_style"] or "letter"}
+        else:
+            old = base.turns if base is not None and isinstance(base.turns, TemplateTurns) else None
+            first = Pair(user=data["user_template"], assistant=data["assistant_template"])
+            pairs = (first, *(old.pairs[1:] if old else ()))  # pairs after the first are edited in the JSON
+            instructions: Instructions | None
+            if self.instructions_by_column and old is not None:
+                instructions = old.instructions
+            else:
+                lines = tuple(line.strip() for line in data["instructions"].splitlines() if line.strip())
+                instructions = Instructions(templates=lines) if lines else None
+            turns = TemplateTurns(
+                pairs=pairs,
+                each=tuple(c.strip() for c in data["each"].split(",") if c.strip()),
+                options=Options(column=data["options_column"], style=data["options_style"] or "letter")
                 if data["options_column"] else None,
-                "answer": {"column": data["answer_column"], "by": data["answer_by"] or "text",
-                           "format": data["answer_format"] or "text", "index_base": int(data["answer_index_base"] or 0)}
+                answer=Answer(column=data["answer_column"], by=data["answer_by"] or "text",
+                              format=data["answer_format"] or "text", index_base=1 if data["answer_index_base"] == "1" else 0)
                 if data["answer_column"] else None,
-                "instructions": instructions,
-            }
-        spec["filters"] = [_filter_parse(n, line) for n, line in enumerate(data["filters"].splitlines()) if line.strip()]
-        return spec
+                instructions=instructions,
+            )
+        filters = tuple(_filter_parse(n, line) for n, line in enumerate(data["filters"].splitlines()) if line.strip())
+        return MappingSpec(subset_name=data["subset_name"].strip(), category=data["category"], images=images,
+                           turns=turns, filters=filters)
 
 
-def _readable_order(spec: dict[str, Any]) -> dict[str, Any]:
-    """The spec with its keys in reading order (the database keeps JSON keys in its own order)."""
-    try:
-        return spec_to_dict(spec_parse(spec))
-    except SpecError:
-        return spec
-
-
-def _filter_line(row_filter: dict[str, Any]) -> str:
-    line = f"{row_filter.get('column', '')} {row_filter.get('op', '')}"
-    if row_filter.get("op") not in FILTER_OPS_WITHOUT_VALUE:
-        line += f" {json.dumps(row_filter.get('value'), ensure_ascii=False)}"
+def _filter_line(row_filter: RowFilter) -> str:
+    line = f"{row_filter.column} {row_filter.op}"
+    if row_filter.op not in FILTER_OPS_WITHOUT_VALUE:
+        line += f" {json.dumps(row_filter.value, ensure_ascii=False)}"
     return line
 
 
-def _filter_parse(n: int, line: str) -> dict[str, Any]:
+def _filter_parse(n: int, line: str) -> RowFilter:
     parts = line.strip().split(maxsplit=2)
     if len(parts) < 2:
         raise SpecInputError(f"filter line {n + 1} needs at least a column and an op: {line.strip()!r}")
-    row_filter: dict[str, Any] = {"column": parts[0], "op": parts[1]}
+    if parts[1] not in FILTER_OPS:
+        raise SpecInputError(f"filter line {n + 1}: {parts[1]!r} is not one of {', '.join(FILTER_OPS)}")
+    value: Any = None
     if len(parts) == 3:
         try:
-            row_filter["value"] = json.loads(parts[2])
+            value = json.loads(parts[2])
         except json.JSONDecodeError:
-            row_filter["value"] = parts[2]  # plain text needs no quotes
-    return row_filter
+            value = parts[2]  # plain text needs no quotes
+    return RowFilter(column=parts[0], op=cast(FilterOp, parts[1]), value=value)

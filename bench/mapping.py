@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,7 +185,7 @@ def child_run(rows: int, full: bool) -> None:
     from django.contrib.auth.models import User
     from django.db import connections
 
-    from curation.mapping.spec import spec_parse
+    from curation.mapping.spec import TemplateTurns, spec_from_dict
     from curation.models import Sample
     from curation.services.mapping import (
         mapping_create_version,
@@ -198,7 +199,7 @@ def child_run(rows: int, full: bool) -> None:
         user = User.objects.create_user("bench")
         source = _make_source(rows)
         suggested = mapping_suggest(source=source, engine="rules")
-        spec = spec_parse(suggested.spec, columns=source.columns)
+        spec = spec_from_dict(suggested.spec, columns=source.columns)
         if full:
             preview_ms = []
             for seed in range(PREVIEW_RUNS):
@@ -215,8 +216,8 @@ def child_run(rows: int, full: bool) -> None:
         out["apply_peak_rss_kb"] = _proc_status_kb("VmHWM")
         out["rss_before_kb"] = before_kb
         if full:
-            edited = json.loads(json.dumps(suggested.spec))
-            edited["turns"]["answer"]["format"] = "letter"
+            assert isinstance(spec.turns, TemplateTurns) and spec.turns.answer is not None
+            edited = replace(spec, turns=replace(spec.turns, answer=replace(spec.turns.answer, format="letter")))
             out["remap_s"], out["remap_timings"] = _apply(
                 mapping_create_version(source=source, spec=edited, by=user, based_on=suggested), user)
         out["samples"] = Sample.objects.filter(source=source).count()

@@ -14,7 +14,15 @@ from annotate.errors import error_messages, message_error
 from annotate.mapping_forms import MappingSpecForm, SpecInputError
 from annotate.requests import AppRequest
 from curation.errors import ApplicationError
-from curation.mapping.spec import SpecError, spec_parse, spec_to_dict
+from curation.mapping.spec import (
+    MappingSpec,
+    Pair,
+    SpecError,
+    TemplateTurns,
+    spec_check,
+    spec_from_dict,
+    spec_to_dict,
+)
 from curation.mapping.suggesters import ENGINES
 from curation.mapping.suggesters.build import subset_slug
 from curation.models import Job, Mapping, Sample, Source
@@ -42,15 +50,18 @@ def _get_mapping(source: Source, version: int) -> Mapping:
     return get_object_or_404(Mapping, source=source, version=version)
 
 
-def _blank_spec(source: Source) -> dict[str, Any]:
+def _blank_spec(source: Source) -> MappingSpec:
     """Where a curator starts when no suggester has run: every required part present, templates empty."""
-    return {
-        "subset": {"name": subset_slug(source.name), "category": "general_vqa"},
-        "images": [],
-        "turns": {"mode": "template", "pairs": [{"user": "", "assistant": ""}], "each": [], "options": None,
-                  "answer": None, "instructions": None},
-        "filters": [],
-    }
+    return MappingSpec(subset_name=subset_slug(source.name), category="general_vqa", images=(),
+                       turns=TemplateTurns(pairs=(Pair(user="", assistant=""),)))
+
+
+def _stored_spec(mapping: Mapping) -> tuple[MappingSpec | None, list[str]]:
+    """A stored version's spec, typed; an unreadable one (an LLM's proposal that was no spec) with its errors."""
+    try:
+        return spec_from_dict(mapping.spec, check=False), []
+    except SpecError as exc:
+        return None, exc.errors
 
 
 def _shown_version(source: Source, versions: list[Mapping], requested: str | None) -> Mapping | None:
@@ -64,13 +75,20 @@ def _shown_version(source: Source, versions: list[Mapping], requested: str | Non
     return accepted[0] if accepted else (versions[0] if versions else None)
 
 
-def _preview_context(source: Source, spec: dict[str, Any], seed: int) -> dict[str, Any]:
+def _errors_context(source: Source, errors: list[str]) -> dict[str, Any]:
+    """What the preview shows for a spec that is not valid: its errors beside the first raw rows."""
+    rows = [("first", r) for r in source_rows_first(source=source, n=3)]
+    return {"spec_errors": errors, "raw_rows": rows, "previews": []}
+
+
+def _preview_context(source: Source, spec: MappingSpec | None, seed: int, errors: list[str] | None = None) -> dict[str, Any]:
     """The preview of a spec: validation errors, or the picked rows beside the samples they become."""
+    if spec is None:
+        return _errors_context(source, errors or ["the spec is empty"])
     try:
-        parsed = spec_parse(spec, columns=source.columns)
+        parsed = spec_check(spec, columns=source.columns)
     except SpecError as exc:
-        rows = [("first", r) for r in source_rows_first(source=source, n=3)]
-        return {"spec_errors": exc.errors, "raw_rows": rows, "previews": []}
+        return _errors_context(source, exc.errors)
     picked = mapping_preview_pick(spec=parsed, source=source, seed=seed)
     return {"spec_errors": [], "raw_rows": [], "previews": mapping_preview(spec=parsed, source=source, rows=picked),
             "canonical": spec_to_dict(parsed)}
@@ -93,19 +111,20 @@ def _status_context(source: Source, accepted: Mapping | None) -> dict[str, Any]:
     }
 
 
-def _columns(source: Source) -> list[str]:
-    return list(source.columns or {})
+def _columns(source: Source) -> dict[str, str]:
+    return dict(source.columns or {})
 
 
 def _page(request: AppRequest, source: Source, *, shown: Mapping | None, form: MappingSpecForm,
-          spec: dict[str, Any], seed: int, editor_errors: list[str] | None = None, status: int = 200,
-          versions: list[Mapping] | None = None, suggest_job: Job | None = None) -> HttpResponse:
+          spec: MappingSpec | None, seed: int, editor_errors: list[str] | None = None, status: int = 200,
+          versions: list[Mapping] | None = None, suggest_job: Job | None = None,
+          spec_errors: list[str] | None = None) -> HttpResponse:
     accepted = mapping_accepted(source=source)
     context = {
         "source": source, "shown": shown, "form": form, "engines": ENGINES, "seed": seed,
         "editor_errors": editor_errors or [], "spec_json": form["spec_json"].value() or "",
         "can_decide": request.user.has_perm("curation.decide_mapping"),
-        **_preview_context(source, spec, seed),
+        **_preview_context(source, spec, seed, spec_errors),
         **_status_context(source, accepted),
         "versions": versions if versions is not None else mapping_versions(source=source),
     }
@@ -127,12 +146,13 @@ def mapping_page(request: AppRequest, source_id: int) -> HttpResponse:
     if stored_id and stored_id not in {m.pk for m in versions}:
         versions = mapping_versions(source=source)
     shown = _shown_version(source, versions, request.GET.get("version"))
-    spec = shown.spec if shown else _blank_spec(source)
+    spec, unreadable = _stored_spec(shown) if shown else (_blank_spec(source), [])
     seed = int(request.GET["seed"]) if request.GET.get("seed", "").isdigit() else 0
-    form = MappingSpecForm(initial=MappingSpecForm.initial_for(spec, version=shown.version if shown else None, seed=seed),
-                           columns=_columns(source))
+    initial = MappingSpecForm.initial_for(spec, version=shown.version if shown else None, seed=seed,
+                                          unreadable=shown.spec if shown and spec is None else None)
+    form = MappingSpecForm(initial=initial, columns=_columns(source))
     return _page(request, source, shown=shown, form=form, spec=spec, seed=seed, versions=versions,
-                 suggest_job=suggest_job)
+                 suggest_job=suggest_job, spec_errors=unreadable)
 
 
 @login_required
@@ -149,6 +169,9 @@ def mapping_preview_view(request: AppRequest, source_id: int) -> HttpResponse:
     except SpecInputError as exc:
         return render(request, "annotate/mapping.html#preview",
                       {"source": source, "spec_errors": [str(exc)], "previews": [], "raw_rows": [], "seed": seed})
+    except SpecError as exc:  # the JSON editor's spec, with every problem
+        return render(request, "annotate/mapping.html#preview_response",
+                      {"source": source, "seed": seed, "editor": editor, **_errors_context(source, exc.errors)})
     context: dict[str, Any] = {"source": source, "seed": seed, "editor": editor, **_preview_context(source, spec, seed)}
     version = request.POST.get("version")
     if editor == "json":
@@ -158,25 +181,30 @@ def mapping_preview_view(request: AppRequest, source_id: int) -> HttpResponse:
             columns=_columns(source),
         )
     else:
-        context["spec_json"] = json.dumps(spec, indent=2, ensure_ascii=False)
+        context["spec_json"] = json.dumps(spec_to_dict(spec), indent=2, ensure_ascii=False)
     return render(request, "annotate/mapping.html#preview_response", context)
 
 
-def _submitted_spec(request: AppRequest, source: Source) -> tuple[MappingSpecForm, dict[str, Any] | None, Mapping | None, str]:
+def _submitted_spec(
+    request: AppRequest, source: Source
+) -> tuple[MappingSpecForm, MappingSpec | None, Mapping | None, list[str]]:
     form = MappingSpecForm(request.POST, columns=_columns(source))
     version = request.POST.get("version")
     base = _get_mapping(source, int(version)) if version and version.isdigit() else None
     try:
-        return form, form.spec(), base, ""
+        return form, form.spec(), base, []
     except SpecInputError as exc:
-        return form, None, base, str(exc)
+        return form, None, base, [str(exc)]
+    except SpecError as exc:
+        return form, None, base, exc.errors
 
 
 def _rerender(request: AppRequest, source: Source, form: MappingSpecForm, base: Mapping | None,
-              spec: dict[str, Any] | None, errors: list[str]) -> HttpResponse:
+              spec: MappingSpec | None, errors: list[str]) -> HttpResponse:
     seed = int(request.POST["seed"]) if request.POST.get("seed", "").isdigit() else 0
-    return _page(request, source, shown=base, form=form, spec=spec or (base.spec if base else _blank_spec(source)),
-                 seed=seed, editor_errors=errors, status=400)
+    if spec is None:
+        spec = _stored_spec(base)[0] if base else _blank_spec(source)
+    return _page(request, source, shown=base, form=form, spec=spec, seed=seed, editor_errors=errors, status=400)
 
 
 @login_required
@@ -184,9 +212,9 @@ def _rerender(request: AppRequest, source: Source, form: MappingSpecForm, base: 
 @require_POST
 def mapping_save(request: AppRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
-    form, spec, base, problem = _submitted_spec(request, source)
+    form, spec, base, problems = _submitted_spec(request, source)
     if spec is None:
-        return _rerender(request, source, form, base, None, [problem])
+        return _rerender(request, source, form, base, None, problems)
     try:
         mapping = mapping_create_version(source=source, spec=spec, by=request.user, based_on=base)
     except ApplicationError as exc:
@@ -201,11 +229,11 @@ def mapping_save(request: AppRequest, source_id: int) -> HttpResponse:
 def mapping_accept_view(request: AppRequest, source_id: int) -> HttpResponse:
     """Accept what the editor shows: the shown version itself if unchanged, else a new version made of the edit."""
     source = _get_source(source_id)
-    form, spec, base, problem = _submitted_spec(request, source)
+    form, spec, base, problems = _submitted_spec(request, source)
     if spec is None:
-        return _rerender(request, source, form, base, None, [problem])
+        return _rerender(request, source, form, base, None, problems)
     try:
-        canonical = spec_to_dict(spec_parse(spec, columns=source.columns))
+        canonical = spec_to_dict(spec_check(spec, columns=source.columns))
         if base is not None and base.status == Mapping.Status.ACCEPTED and canonical == base.spec:
             messages.info(request, f"Version {base.version} is already accepted; use 'Apply again' to rebuild it.")
             return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={base.version}")

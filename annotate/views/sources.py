@@ -21,10 +21,12 @@ from curation.errors import ApplicationError
 from curation.models import Image, Source
 from curation.selectors import mapping_versions, source_ingest_job, source_rows_page, sources_list
 from curation.services.images import image_content_type, image_file_path, image_thumbnail_path
+from curation.services.source_declaration import DECLARATION_FIELDS
 from curation.services.sources import (
     source_ingest_request,
     source_ingest_start,
     source_register,
+    source_register_preview,
     source_upload_save,
 )
 
@@ -64,6 +66,37 @@ class SourceForm(forms.Form):
     )
     citation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    label_origin = forms.ChoiceField(label="Labels are", choices=Source.LabelOrigin.choices, initial=Source.LabelOrigin.UNKNOWN,
+                                     required=False,
+                                     help_text="Who wrote the answers and captions: people, or a model.")
+    task_name = forms.CharField(label="Task", max_length=200, required=False, help_text="e.g. vqa, captioning, science_qa.")
+    # Where the records are, and what is joined or built onto them (the declaration; see source_declaration).
+    records_key = forms.CharField(
+        label="Records under key", max_length=200, required=False,
+        help_text='JSON: the key of the list of records (data, annotations, questions), "*" for an object keyed by id; '
+                  "empty = found when there is one obvious list.",
+    )
+    id_column = forms.CharField(label="Id column", max_length=100, required=False, initial="id",
+                                help_text="JSON keyed by id: the column the key is kept in.")
+    join_location = forms.CharField(label="Join with file", max_length=1000, required=False,
+                                    help_text="Another file whose records join these (e.g. VQAv2 annotations); "
+                                              "empty with join keys = another list of the same file (COCO).")
+    join_records_key = forms.CharField(label="Joined records under key", max_length=200, required=False)
+    join_left_key = forms.CharField(label="Join on (this source's column)", max_length=200, required=False,
+                                    help_text="e.g. id for COCO images, question_id for VQAv2 questions.")
+    join_right_key = forms.CharField(label="equals (the joined file's column)", max_length=200, required=False,
+                                     help_text="e.g. image_id for COCO annotations.")
+    join_many = forms.BooleanField(label="One-to-many (keep every match, as a list)", required=False)
+    join_column = forms.CharField(label="Matches go in column", max_length=200, required=False,
+                                  help_text="e.g. captions; empty = a one-to-one match is merged into the row.")
+    image_pattern = forms.CharField(label="Image file name pattern", max_length=300, required=False,
+                                    help_text="Built from columns, e.g. COCO_train2014_{image_id:012d}.jpg or "
+                                              "{split}/{id}/{image}; read from the image folder.")
+    image_pattern_column = forms.CharField(label="Image name goes in column", max_length=100, required=False,
+                                           initial="image")
+
+    def declaration(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in DECLARATION_FIELDS}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -111,6 +144,7 @@ def source_create(request: AppRequest) -> HttpResponse:
                     description=data["description"],
                     by=request.user,
                     image_root=data["image_root"],
+                    declaration=form.declaration(),
                 )
                 job = source_ingest_start(source=source, by=request.user)
         except ApplicationError as exc:
@@ -125,6 +159,32 @@ def source_create(request: AppRequest) -> HttpResponse:
 
 
 @login_required
+@permission_required("curation.ingest_source", raise_exception=True)
+@require_POST
+def source_create_preview(request: HttpRequest) -> HttpResponse:
+    """The registration form's preview: the first records as ingest will read them, joined, before anything is stored."""
+    form = SourceForm(request.POST)
+    context: dict[str, Any] = {"preview": None, "preview_errors": []}
+    form.is_valid()  # the preview needs the fields that are valid; upload and name are not needed
+    data = getattr(form, "cleaned_data", {})
+    location = (request.POST.get("location") or "").strip()
+    if not location:
+        context["preview_errors"] = ["Give the path of a file under a data root to preview it (an upload is read once registered)."]
+    else:
+        try:
+            preview = source_register_preview(location=location, format=data.get("format") or "auto",
+                                              declaration={name: data.get(name) for name in DECLARATION_FIELDS})
+        except ValidationError as exc:
+            context["preview_errors"] = [f"{field}: {'; '.join(messages_)}" if field != "__all__" else "; ".join(messages_)
+                                         for field, messages_ in exc.message_dict.items()]
+        else:
+            context["preview"] = preview
+            context["preview_rows"] = [json.dumps(row, ensure_ascii=False, indent=1, default=str)[:ROW_PREVIEW_CHARS]
+                                       for row in preview.rows]
+    return render(request, "annotate/source_form.html#preview", context)
+
+
+@login_required
 @permission_required("curation.view_source", raise_exception=True)
 @require_GET
 def source_detail(request: AppRequest, source_id: int) -> HttpResponse:
@@ -132,9 +192,11 @@ def source_detail(request: AppRequest, source_id: int) -> HttpResponse:
     after = _optional_int(request.GET.get("after"))
     before = _optional_int(request.GET.get("before"))
     rows, prev_before, next_after = source_rows_page(source=source, after=after, before=before)
+    job = source_ingest_job(source=source)
     context = {
         "source": source,
-        "job": source_ingest_job(source=source),
+        "job": job,
+        "join": (job.result or {}).get("join") if job is not None else None,
         "rows": [
             {
                 "row_number": row.row_number,
@@ -187,6 +249,7 @@ def image_view(request: AppRequest, sha256: str) -> HttpResponseBase:
 urlpatterns = [
     path("sources/", source_list, name="source_list"),
     path("sources/new/", source_create, name="source_create"),
+    path("sources/new/preview/", source_create_preview, name="source_create_preview"),
     path("sources/<int:source_id>/", source_detail, name="source_detail"),
     path("sources/<int:source_id>/ingest/", source_reingest, name="source_reingest"),
     re_path(r"^images/(?P<sha256>[0-9a-f]{64})/$", image_view, name="image"),

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.requests import AppRequest
-from curation.models import Decision, Export, Sample, SampleImage, Subset
+from curation.models import Decision, Export, Sample, SampleImage, Source, Subset
 from curation.services.approval import approval_evaluate, user_may_override
 from curation.services.pipeline import subset_pipeline
 from curation.services.subsets import (
@@ -26,6 +26,7 @@ from curation.services.subsets import (
     subset_stats,
     subsets_with_counts,
 )
+from curation.subset_labels import subset_labels_for, subset_task_names, subsets_filter_labels
 
 SAMPLES_PER_PAGE = 20
 # Sent after any action that changes a subset's state; the subset page's panels refresh on it.
@@ -114,10 +115,20 @@ def subset_list(request: AppRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in Subset.Status.values:
         subsets = subsets.filter(status=status)
-    rows = [(subset, subset_pipeline(subset=subset)) for subset in subsets]
+    labels = request.GET.get("labels", "")
+    labels = labels if labels in Source.LabelOrigin.values else ""
+    task = request.GET.get("task", "").strip()
+    subsets = subsets_filter_labels(subsets, label_origin=labels, task=task)
+    subset_rows = list(subsets)
+    facts = subset_labels_for(subset_ids=[s.pk for s in subset_rows])
+    for row in subset_rows:
+        row.labels = facts.get(row.pk)  # type: ignore[attr-defined]  # shown beside the counts
+    rows = [(subset, subset_pipeline(subset=subset)) for subset in subset_rows]
     stage_labels = [stage.label for stage in rows[0][1]] if rows else []
-    return render(request, "annotate/subset_list.html", {"rows": rows, "stage_labels": stage_labels, "status": status,
-                                                         "statuses": Subset.Status.choices})
+    return render(request, "annotate/subset_list.html", {
+        "rows": rows, "stage_labels": stage_labels, "status": status, "statuses": Subset.Status.choices,
+        "labels": labels, "label_origins": Source.LabelOrigin.choices, "task": task, "tasks": subset_task_names(),
+    })
 
 
 @login_required

@@ -32,7 +32,7 @@ class SourceOut(serializers.ModelSerializer):
         fields = [
             "id", "name", "description", "origin", "license", "citation", "format", "detected_format", "layout",
             "status", "row_count", "rejected_count", "image_count", "created_by", "created_at", "ingested_at",
-            "rows_url",
+            "rows_url", "label_origin", "task_name",
         ]  # fmt: skip
 
     def get_rows_url(self, source: Source) -> str:
@@ -44,7 +44,9 @@ class SourceDetailOut(SourceOut):
     ingest_job = serializers.SerializerMethodField()
 
     class Meta(SourceOut.Meta):
-        fields = [*SourceOut.Meta.fields, "location", "image_root", "columns", "ingest_job"]
+        fields = [*SourceOut.Meta.fields, "location", "image_root", "columns", "ingest_job", "records_key", "id_column",
+                  "join_location", "join_records_key", "join_left_key", "join_right_key", "join_many", "join_column",
+                  "image_pattern", "image_pattern_column"]
 
     @extend_schema_field(IngestJobOut(allow_null=True))
     def get_ingest_job(self, source: Source) -> dict | None:

@@ -8,6 +8,7 @@ from django.db.models import Count, QuerySet
 
 from curation.exporters.registry import FILTERS, ColumnProvider, SubsetPart
 from curation.models import Export, Sample, Source, Subset
+from curation.subset_labels import SubsetLabels, samples_labels_by_subset
 
 MANIFEST_FILE = "manifest.json"
 IMAGE_NAMING = "images/<sha256[:2]>/<sha256>.<ext>: every image file is named by the sha256 of its bytes"
@@ -40,7 +41,8 @@ def _sources(samples: QuerySet[Sample]) -> list[dict[str, Any]]:
     counts = dict(samples.order_by().values_list("source_id").annotate(n=Count("id")))
     sources = Source.objects.filter(pk__in=list(counts)).order_by("name")
     return [
-        {"name": s.name, "license": s.license, "citation": s.citation, "origin": s.origin, "samples": counts[s.pk]}
+        {"name": s.name, "license": s.license, "citation": s.citation, "origin": s.origin, "samples": counts[s.pk],
+         "label_origin": s.label_origin, "task": s.task_name}
         for s in sources
     ]
 
@@ -58,9 +60,12 @@ def _mapping_versions(samples: QuerySet[Sample]) -> list[dict[str, Any]]:
     ]
 
 
-def _subset_entry(part: SubsetPart, subset: Subset, counts_in: dict[int, int], counts_out: dict[int, int]) -> dict[str, Any]:
+def _subset_entry(part: SubsetPart, subset: Subset, counts_in: dict[int, int], counts_out: dict[int, int],
+                  labels: SubsetLabels | None = None) -> dict[str, Any]:
     approver, approved_at = subset.approved_by, subset.approved_at
     return {
+        "label_origins": labels.label_origins if labels else [],
+        "tasks": labels.tasks if labels else [],
         "name": part.name,
         "slug": part.slug,
         "category": part.category,
@@ -85,6 +90,7 @@ def manifest_build(
 ) -> dict[str, Any]:
     subsets = {s.pk: s for s in Subset.objects.filter(pk__in=[p.id for p in parts]).select_related("approved_by")}
     mapping_versions = _mapping_versions(samples)
+    labels = samples_labels_by_subset(samples)
     checks = {}
     engines: dict[str, list[str]] = {"mapping": sorted({m["engine"] for m in mapping_versions if m["engine"]})}
     for provider in providers:
@@ -102,7 +108,7 @@ def manifest_build(
             "created_by": export.created_by.get_username() if export.created_by else None,
             "created_at": export.created_at.isoformat() if export.created_at else None,
         },
-        "subsets": [_subset_entry(part, subsets[part.id], counts_in, counts_out) for part in parts],
+        "subsets": [_subset_entry(part, subsets[part.id], counts_in, counts_out, labels.get(part.id)) for part in parts],
         "counts": {
             "in": sum(counts_in.values()),
             "out": sum(counts_out.values()),

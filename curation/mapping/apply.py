@@ -13,7 +13,15 @@ from typing import Any
 from curation.errors import ApplicationError
 from curation.ingest.records import IMAGE_KEY  # how ingest replaces an image inside SourceRow.data
 from curation.mapping.conversation import ConversationError, conversation_turns
-from curation.mapping.spec import MAX_OPTIONS, Answer, ImageField, MappingSpec, RowFilter, Turns
+from curation.mapping.spec import (
+    MAX_OPTIONS,
+    Answer,
+    ConversationTurns,
+    ImageField,
+    MappingSpec,
+    RowFilter,
+    TemplateTurns,
+)
 from curation.mapping.template import MissingValue, template_parse, template_render
 from curation.seeded import seeded_int
 
@@ -53,14 +61,14 @@ def row_map(spec: MappingSpec, *, source_name: str, row_number: int, data: Any) 
         if not _filter_keeps(row_filter, data):
             return FilteredOut(reason=f"filter {n + 1} ({_describe(row_filter)})")
     images = [ref for field in spec.images for ref in _images(field, data)]
-    if spec.turns.mode == "conversation":
+    if isinstance(spec.turns, ConversationTurns):
         value = _column(data, spec.turns.column)
         try:
             turns = conversation_turns(value, spec.turns)
         except ConversationError as exc:
             raise RowMappingError(f"column '{spec.turns.column}': {exc}") from exc
     else:
-        turns = _template_turns(spec, source_name=source_name, row_number=row_number, data=data)
+        turns = _template_turns(spec, spec.turns, source_name=source_name, row_number=row_number, data=data)
     if not turns:
         raise RowMappingError("the row gives no turns")
     return MappedSample(turns=turns, images=images)
@@ -196,12 +204,12 @@ def _decode_bytes(column: str, item: Any) -> bytes:
 
 # --- template turns -----------------------------------------------------------------------------------
 
-def _template_turns(spec: MappingSpec, *, source_name: str, row_number: int, data: dict[str, Any]) -> list[dict[str, str]]:
-    turns = spec.turns
+def _template_turns(spec: MappingSpec, turns: TemplateTurns, *, source_name: str, row_number: int,
+                    data: dict[str, Any]) -> list[dict[str, str]]:
     elements = _each_elements(turns, data)
     out: list[dict[str, str]] = []
     for index, element in enumerate(elements):
-        scope = _Scope(spec, data, element, index=index, seed=f"{source_name}\x1f{row_number}")
+        scope = _Scope(spec, turns, data, element, index=index, seed=f"{source_name}\x1f{row_number}")
         for pair_number, pair in enumerate(turns.pairs):
             slot = index * len(turns.pairs) + pair_number
             try:
@@ -220,7 +228,7 @@ def _parsed(spec: MappingSpec, text: str) -> Any:
     return spec.parsed.get(text) or template_parse(text)
 
 
-def _each_elements(turns: Turns, data: dict[str, Any]) -> list[dict[str, Any]]:
+def _each_elements(turns: TemplateTurns, data: dict[str, Any]) -> list[dict[str, Any]]:
     """One binding per element of the `each` lists (zipped), or a single empty binding without `each`."""
     if not turns.each:
         return [{}]
@@ -247,8 +255,10 @@ def _each_elements(turns: Turns, data: dict[str, Any]) -> list[dict[str, Any]]:
 class _Scope:
     """Resolves template names for one element of one row: derived names first, then `each` elements, then columns."""
 
-    def __init__(self, spec: MappingSpec, data: dict[str, Any], element: dict[str, Any], *, index: int, seed: str):
+    def __init__(self, spec: MappingSpec, turns: TemplateTurns, data: dict[str, Any], element: dict[str, Any], *,
+                 index: int, seed: str):
         self.spec = spec
+        self.turns = turns
         self.data = data
         self.element = element
         self.index = index
@@ -263,7 +273,7 @@ class _Scope:
 
     def lookup_for(self, slot: int):
         def lookup(name: str) -> str:
-            turns = self.spec.turns
+            turns = self.turns
             if name == "options" and turns.options is not None:
                 return "\n".join(_lettered(self._options(), turns.options.style))
             if name == "answer" and turns.answer is not None:
@@ -277,7 +287,8 @@ class _Scope:
         return lookup
 
     def _options(self) -> list[str]:
-        column = self.spec.turns.options.column  # type: ignore[union-attr]
+        assert self.turns.options is not None
+        column = self.turns.options.column
         value = self.value(column)
         if isinstance(value, str) and value.lstrip().startswith("["):
             try:
@@ -313,7 +324,7 @@ class _Scope:
         return letter if answer.format == "letter" else f"{letter}. {options[index]}"
 
     def _instruction(self, slot: int) -> str:
-        instructions = self.spec.turns.instructions
+        instructions = self.turns.instructions
         assert instructions is not None
         templates = instructions.templates
         if instructions.column:

@@ -5,7 +5,7 @@ from typing import Any
 
 from curation.errors import ApplicationError
 from curation.ingest.records import IMAGE_KEY
-from curation.mapping.spec import Turns
+from curation.mapping.spec import ConversationTurns
 
 USER_ROLES = {"human", "user", "question", "q", "instruction", "prompt"}
 ASSISTANT_ROLES = {"gpt", "assistant", "bot", "model", "chatgpt", "answer", "a", "response", "output"}
@@ -21,7 +21,7 @@ class ConversationError(ApplicationError, ValueError):
     status = 422
 
 
-def conversation_turns(value: Any, turns: Turns) -> list[dict[str, str]]:
+def conversation_turns(value: Any, turns: ConversationTurns) -> list[dict[str, str]]:
     messages = _as_list(value)
     if turns.style == "user_assistant":
         pairs = [_user_assistant(n, m) for n, m in enumerate(messages)]

@@ -23,6 +23,14 @@ class Source(models.Model):
         TABLE = "table", "Table of columns"
         IMAGEFOLDER = "imagefolder", "Image folder"
 
+    class LabelOrigin(models.TextChoices):
+        """Who wrote the labels (answers, captions): Vision-Flan found human-written task diversity matters most."""
+
+        UNKNOWN = "unknown", "Not said"
+        HUMAN = "human", "Human-written"
+        MODEL = "model", "Model-generated"
+        MIXED = "mixed", "Human and model"
+
     class Status(models.TextChoices):
         REGISTERED = "registered", "Registered"
         INGESTING = "ingesting", "Ingesting"
@@ -44,6 +52,27 @@ class Source(models.Model):
         help_text="Folder that relative image paths in the rows are resolved against; empty = the data file's folder.",
     )
     format = models.CharField(max_length=16, choices=Format.choices, default=Format.AUTO)
+    # Where the records are in a JSON file, and what is joined or built onto them (readers/join.py).
+    records_key = models.CharField(
+        max_length=200, blank=True,
+        help_text='JSON: the key whose list holds the records (data, annotations, questions); "*" = an object keyed '
+                  "by id; empty = the file's array.",
+    )
+    id_column = models.CharField(max_length=100, blank=True, default="id",
+                                 help_text="JSON keyed by id: the column the key is kept in.")
+    join_location = models.CharField(max_length=1000, blank=True,
+                                     help_text="The file joined to the records; empty with a join key = the same file.")
+    join_records_key = models.CharField(max_length=200, blank=True, help_text="Where the joined file's records are.")
+    join_left_key = models.CharField(max_length=200, blank=True, help_text="This source's column to join on; empty = no join.")
+    join_right_key = models.CharField(max_length=200, blank=True, help_text="The joined file's column that matches it.")
+    join_many = models.BooleanField(default=False, help_text="One-to-many: every match is kept, as a list.")
+    join_column = models.CharField(max_length=200, blank=True,
+                                   help_text="Column the match (or the list of matches) goes in; empty = merged.")
+    image_pattern = models.CharField(max_length=300, blank=True,
+                                     help_text="Image file name built from columns, e.g. COCO_train2014_{image_id:012d}.jpg.")
+    image_pattern_column = models.CharField(max_length=100, blank=True, default="image")
+    label_origin = models.CharField(max_length=16, choices=LabelOrigin.choices, default=LabelOrigin.UNKNOWN)
+    task_name = models.CharField(max_length=200, blank=True, help_text="The task the source teaches (vqa, captioning, ...).")
     detected_format = models.CharField(max_length=16, choices=Format.choices, blank=True)
     layout = models.CharField(max_length=16, choices=Layout.choices, blank=True, default=Layout.UNKNOWN)
     columns = models.JSONField(default=dict, blank=True, help_text="Column name -> observed type, from ingest.")
@@ -61,6 +90,10 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_join(self) -> bool:
+        return bool(self.join_left_key)
 
 
 class Image(models.Model):

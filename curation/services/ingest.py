@@ -32,6 +32,7 @@ from curation.services.jobs import (
 )
 from curation.services.mapping import mapping_suggest_start
 from curation.services.paths import PathNotAllowed, path_check_allowed
+from curation.services.source_declaration import source_declaration
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,12 @@ def _start(source: Source, job: Job) -> _Run:
     except PathNotAllowed as exc:
         raise JobFailed(str(exc)) from exc
     try:
-        reader = reader_open(path, source.format)
+        if source.join_location:
+            path_check_allowed(path=source.join_location)
+    except PathNotAllowed as exc:
+        raise JobFailed(f"joined file: {exc}") from exc
+    try:
+        reader = reader_open(path, source.format, source_declaration(source))
         total = reader.count()
     except SourceUnreadable as exc:
         raise JobFailed(str(exc)) from exc
@@ -262,6 +268,9 @@ def _finish(run: _Run) -> None:
         "format": run.reader.format,
         "layout": run.layout,
     }
+    join_report = getattr(run.reader, "report", None)
+    if join_report is not None:  # what the join matched, with counts and examples of what it did not
+        run.job.result["join"] = join_report.as_dict()
     Job.objects.filter(pk=run.job.pk).update(result=run.job.result)
     logger.info("%s: done, %s", run.source.name, run.job.result)
     if run.cancelled:

@@ -3,14 +3,14 @@
 The worker side (mapping_suggest, mapping_apply) is in services/mapping_build.py and the live preview in
 services/mapping_preview.py; both are re-exported here so callers have one place to import from.
 """
-from typing import Any
+from dataclasses import replace
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from curation.errors import ApplicationError
-from curation.mapping.spec import spec_parse, spec_to_dict
+from curation.mapping.spec import MappingSpec, spec_check, spec_from_dict, spec_to_dict
 from curation.mapping.suggesters import ENGINES, UnknownSuggester
 from curation.models import Job, Mapping, Source, Subset
 from curation.selectors import job_latest_for
@@ -69,10 +69,10 @@ def mapping_suggest_start(*, source: Source, by: User | None, engine: str = "aut
 
 
 def mapping_create_version(
-    *, source: Source, spec: dict[str, Any], by: User | None, based_on: Mapping | None = None
+    *, source: Source, spec: MappingSpec, by: User | None, based_on: Mapping | None = None
 ) -> Mapping:
     """Save a curator's edited spec as a new suggested version (validated: SpecError lists every problem)."""
-    canonical = spec_to_dict(spec_parse(spec, columns=source.columns))
+    canonical = spec_to_dict(spec_check(spec, columns=source.columns))
     with transaction.atomic():
         Source.objects.select_for_update().filter(pk=source.pk).first()
         note = f"edited from version {based_on.version}" if based_on else "written by hand"
@@ -96,13 +96,11 @@ def mapping_accept(*, mapping: Mapping, by: User | None, subset_name: str | None
         if mapping.status != Mapping.Status.SUGGESTED:
             raise MappingStateError(f"version {mapping.version} is {mapping.get_status_display().lower()}; "
                                     "only a suggested version can be accepted")
-        spec = spec_to_dict(spec_parse(mapping.spec, columns=source.columns))
-        if subset_name and subset_name.strip() and subset_name.strip() != spec["subset"]["name"]:
-            spec["subset"]["name"] = subset_name.strip()
-            spec = spec_to_dict(spec_parse(spec, columns=source.columns))
-        subset, _ = Subset.objects.get_or_create(
-            name=spec["subset"]["name"], defaults={"category": spec["subset"]["category"]}
-        )
+        typed = spec_from_dict(mapping.spec, columns=source.columns)
+        if subset_name and subset_name.strip() and subset_name.strip() != typed.subset_name:
+            typed = spec_check(replace(typed, subset_name=subset_name.strip()), columns=source.columns)
+        spec = spec_to_dict(typed)
+        subset, _ = Subset.objects.get_or_create(name=typed.subset_name, defaults={"category": typed.category})
         if subset.status == Subset.Status.APPROVED:
             raise MappingStateError(f"subset {subset.name} is approved; its samples cannot change until it is reopened")
         previous = Mapping.objects.select_for_update().filter(source=source, status=Mapping.Status.ACCEPTED).first()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from curation.errors import ApplicationError
 from curation.mapping.apply import FilteredOut, ImageRef, RowMappingError, image_refs, row_map
-from curation.mapping.spec import MappingSpec, SpecError, spec_parse
+from curation.mapping.spec import MappingSpec, SpecError, spec_from_dict
 from curation.mapping.suggesters import SourceProfile, SuggestionFailed, suggest
 from curation.models import Image, Job, Mapping, MappingStagedRow, Source, SourceRow
 from curation.selectors import source_rows_first, source_rows_random, source_unfinished_ingest
@@ -115,14 +115,14 @@ def mapping_suggest(*, source: Source, job: Job | None = None, engine: str = "au
         Source.objects.select_for_update().filter(pk=source.pk).first()
         latest = Mapping.objects.filter(source=source).order_by("-version").first()
         same = (
-            latest is not None and latest.status == Mapping.Status.SUGGESTED and latest.spec == chosen.spec
+            latest is not None and latest.status == Mapping.Status.SUGGESTED and latest.spec == chosen.spec_json()
             and latest.engine == chosen.engine
         )
         if same and latest is not None:
             mapping = latest
         else:
             mapping = Mapping.objects.create(
-                source=source, version=mapping_next_version(source=source), spec=chosen.spec,
+                source=source, version=mapping_next_version(source=source), spec=chosen.spec_json(),
                 status=Mapping.Status.SUGGESTED, engine=chosen.engine, confidence=round(chosen.confidence, 3),
                 reasons=reasons, created_by=job.created_by if job else None,
             )
@@ -201,7 +201,7 @@ def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
     if mapping.subset is None:
         raise MappingApplyFailed(f"version {mapping.version} has no subset; accept it again")
     try:
-        spec = spec_parse(mapping.spec, columns=source.columns)
+        spec = spec_from_dict(mapping.spec, columns=source.columns)
     except SpecError as exc:
         raise MappingApplyFailed(f"the spec of version {mapping.version} is not valid: {exc}") from exc
     job_reset_errors(job=job)  # the warnings of an earlier attempt too

@@ -18,6 +18,7 @@ from curation.services import job_kinds
 from curation.services.actors import actor_user
 from curation.services.jobs import job_already_text, job_create, job_enqueue
 from curation.services.paths import PathNotAllowed, allowed_roots, path_check_allowed
+from curation.services.source_declaration import SourcePreview, declaration_clean, source_preview
 
 
 class SourceInvalid(ApplicationError, ValidationError):  # type: ignore[misc]  # both define `message`
@@ -82,10 +83,13 @@ def source_register(
     description: str = "",
     by: User | None = None,
     image_root: str = "",
+    declaration: dict[str, object] | None = None,
 ) -> Source:
     """Register a source; SourceInvalid (by field) for a taken name, a path outside the roots or missing, a bad format.
 
     image_root, when given, is the folder relative image paths in the rows are found in (e.g. a COCO folder).
+    declaration: where a JSON file's records are, a join, an image name pattern, label origin and task
+    (services/source_declaration.py); a JSON file with one obvious list of records gets its key filled in.
     """
     name = name.strip()
     if not name:
@@ -112,6 +116,7 @@ def source_register(
         raise SourceInvalid("format", f"{path.name} is {what}; choose its format or 'Detect from the file'.")
     if image_folder and detected == Source.Format.IMAGEFOLDER:
         raise SourceInvalid("image_root", "An image folder source holds its images itself; leave this empty.")
+    declared = declaration_clean(path=path, data=dict(declaration or {}), format=format)
     try:
         with transaction.atomic():
             return Source.objects.create(
@@ -125,6 +130,7 @@ def source_register(
                 citation=citation.strip(),
                 description=description.strip(),
                 created_by=actor_user(by),
+                **declared,
             )
     except IntegrityError as exc:  # the same name registered at the same moment
         raise SourceInvalid("name", f"A source named {name!r} already exists.") from exc
@@ -187,3 +193,11 @@ def source_ingest_request(*, source: Source, by: User | None = None) -> IngestRe
 def source_ingest_start(*, source: Source, by: User | None = None) -> Job:
     """The ingest job: a new one enqueued after commit, or the one already under way (source_ingest_request says which)."""
     return source_ingest_request(source=source, by=by).job
+
+
+def source_register_preview(*, location: str, format: str = "auto", declaration: dict[str, object] | None = None) -> SourcePreview:
+    """What registering would read: the first records with the declaration applied (nothing stored)."""
+    if format not in Source.Format.values:
+        raise SourceInvalid("format", f"Unknown format {format!r}; choose one of {', '.join(Source.Format.values)}.")
+    path = _location_resolve(str(location))
+    return source_preview(path=path, format=format, data=dict(declaration or {}))

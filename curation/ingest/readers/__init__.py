@@ -15,11 +15,12 @@ from curation.ingest.readers.base import (
 )
 from curation.ingest.readers.delimited import DelimitedReader
 from curation.ingest.readers.imagefolder import METADATA_FILES, ImageFolderReader, image_files
+from curation.ingest.readers.join import Declaration, ImagePattern, Join, JoinedReader, PatternReader
 from curation.ingest.readers.json_array import JsonArrayReader
 from curation.ingest.readers.jsonl import JsonlReader
 from curation.ingest.readers.parquet import ParquetReader
 
-__all__ = ["Reader", "Record", "SourceUnreadable", "format_detect", "reader_open"]
+__all__ = ["Declaration", "Reader", "Record", "SourceUnreadable", "format_detect", "reader_open"]
 
 FORMATS = ("jsonl", "json", "parquet", "csv", "tsv", "imagefolder")
 EXTENSION_FORMATS = {
@@ -96,13 +97,14 @@ def format_detect(path: Path) -> str:
     return detected
 
 
-def _file_reader(path: Path, format: str, *, multi_file: bool = False) -> Reader:
+def _file_reader(path: Path, format: str, *, multi_file: bool = False, records_key: str = "",
+                 id_column: str = "id") -> Reader:
     if file_is_empty(path):  # said the same way for every format, before any parser has its own words for it
         raise SourceUnreadable(f"{path.name} is empty")
     if format == "jsonl":
         return JsonlReader(path, multi_file=multi_file)
     if format == "json":
-        return JsonArrayReader(path, multi_file=multi_file)
+        return JsonArrayReader(path, multi_file=multi_file, records_key=records_key, id_column=id_column)
     if format == "parquet":
         return ParquetReader(path, multi_file=multi_file)
     if format in ("csv", "tsv"):
@@ -163,16 +165,45 @@ class FolderReader:
                 yield Record(row_number=None, location=location, base_dir=self.path, error=str(exc))
 
 
-def reader_open(path: Path, format: str = "auto") -> Reader:
-    """A reader for a file or folder; format 'auto' detects it. SourceUnreadable if it cannot be opened."""
+def _declared_format(path: Path, format: str, records_key: str) -> str:
+    """The format to read a file as: records under a key are in one JSON document, even one written on one line."""
+    detected = format_detect(path) if format == "auto" else format
+    return "json" if records_key and detected == "jsonl" else detected
+
+
+def reader_open(path: Path, format: str = "auto", declaration: Declaration | None = None) -> Reader:
+    """A reader for a file or folder; format 'auto' detects it. SourceUnreadable if it cannot be opened.
+
+    A declaration (where the records sit in a JSON file, a join to another file, an image name pattern)
+    applies to a source that is one data file.
+    """
     if format not in ("auto", *FORMATS):
         raise SourceUnreadable(f"unknown format {format!r}; choose one of auto, {', '.join(FORMATS)}")
+    declared = declaration or Declaration()
     if path.is_dir():
+        if declared.join is not None or declared.records_key:
+            raise SourceUnreadable(f"{path.name} is a folder; records keys and joins are declared for one data file")
         if format == "imagefolder" or (format == "auto" and format_detect(path) == "imagefolder"):
-            return ImageFolderReader(path)
-        return FolderReader(path, format)
-    if not path.is_file():
+            reader: Reader = ImageFolderReader(path)
+        else:
+            reader = FolderReader(path, format)
+    elif not path.is_file():
         raise SourceUnreadable(f"{path} does not exist")
-    if format == "imagefolder":
+    elif format == "imagefolder":
         raise SourceUnreadable(f"{path.name} is a file, not an image folder")
-    return _file_reader(path, format_detect(path) if format == "auto" else format)
+    else:
+        reader = _file_reader(path, _declared_format(path, format, declared.records_key),
+                              records_key=declared.records_key, id_column=declared.id_column)
+    if declared.join is not None:
+        other = declared.join.location or path
+        if not other.is_file():
+            raise SourceUnreadable(f"the joined file {other} does not exist")
+        right = _file_reader(other, _declared_format(other, "auto", declared.join.records_key),
+                             records_key=declared.join.records_key)
+        name = other.name if declared.join.location else f"{other.name} {declared.join.records_key}".strip()
+        reader = JoinedReader(reader, Join(reader=right, name=name, left_key=declared.join.left_key,
+                                           right_key=declared.join.right_key, many=declared.join.many,
+                                           column=declared.join.column))
+    if declared.image_pattern:
+        reader = PatternReader(reader, ImagePattern(declared.image_pattern, declared.image_column))
+    return reader

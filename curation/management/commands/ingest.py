@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from curation.models import Job, Source
 from curation.services.jobs import job_already_text
+from curation.services.source_declaration import DECLARATION_FIELDS
 from curation.services.sources import source_ingest_prepare, source_ingest_request, source_register
 from workers.tasks.ingest import ingest_source
 
@@ -38,6 +39,19 @@ class Command(BaseCommand):
         parser.add_argument("--citation", default="")
         parser.add_argument("--description", default="")
         parser.add_argument("--async", dest="run_async", action="store_true", help="enqueue for a worker instead")
+        # The declaration of a source as published (see curation/services/source_declaration.py).
+        parser.add_argument("--records-key", default="", help='JSON: key of the list of records; "*" = keyed by id')
+        parser.add_argument("--id-column", default="id", help="JSON keyed by id: the column the key is kept in")
+        parser.add_argument("--join-file", dest="join_location", default="", help="file joined to the records")
+        parser.add_argument("--join-records-key", default="", help="where the joined file's records are")
+        parser.add_argument("--join-on", dest="join_left_key", default="", help="this source's column to join on")
+        parser.add_argument("--join-to", dest="join_right_key", default="", help="the joined file's matching column")
+        parser.add_argument("--join-many", action="store_true", help="one-to-many: keep every match, as a list")
+        parser.add_argument("--join-column", default="", help="column the match(es) go in; empty = merged")
+        parser.add_argument("--image-pattern", default="", help="image file name from columns, e.g. {split}/{id}/{image}")
+        parser.add_argument("--image-pattern-column", default="image")
+        parser.add_argument("--label-origin", default="unknown", choices=Source.LabelOrigin.values)
+        parser.add_argument("--task", dest="task_name", default="")
 
     def handle(self, *args, **options) -> None:
         source = self._source(options)
@@ -96,6 +110,7 @@ class Command(BaseCommand):
                 citation=options["citation"],
                 description=options["description"],
                 image_root=options["image_root"],
+                declaration={name: options[name] for name in DECLARATION_FIELDS},
             )
         except ValidationError as exc:
             messages = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in exc.message_dict.items())

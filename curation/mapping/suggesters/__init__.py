@@ -6,7 +6,7 @@ and returns the one to show with what the others said.
 from dataclasses import dataclass, field
 from typing import Any
 
-from curation.mapping.spec import SpecError, spec_parse, spec_to_dict
+from curation.mapping.spec import SpecError, spec_check, spec_from_dict
 from curation.mapping.suggesters.base import (
     Reason,
     SourceProfile,
@@ -33,14 +33,16 @@ class Outcome:
 
 
 def suggestion_validate(suggestion: Suggestion, *, columns: dict[str, str]) -> Suggestion:
-    """Check the proposed spec like a human's; a valid spec is stored in its canonical form."""
+    """Check the proposed spec like a human's (a JSON proposal is read first); errors make confidence 0."""
     try:
-        parsed = spec_parse(suggestion.spec, columns=columns)
+        if suggestion.spec is None:
+            suggestion.spec = spec_from_dict(suggestion.proposed or {}, columns=columns)
+        else:
+            suggestion.spec = spec_check(suggestion.spec, columns=columns)
     except SpecError as exc:
         suggestion.errors = exc.errors
         suggestion.confidence = 0.0
         return suggestion
-    suggestion.spec = spec_to_dict(parsed)
     suggestion.errors = []
     return suggestion
 

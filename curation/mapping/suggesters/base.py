@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from curation.errors import ApplicationError
+from curation.mapping.spec import MappingSpec, spec_to_dict
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,17 @@ class Reason:
 @dataclass
 class Suggestion:
     engine: str
-    spec: dict[str, Any]
+    spec: MappingSpec | None  # None when the engine's proposal cannot be read as a spec (see `proposed`)
     confidence: float
     reasons: list[Reason] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # validation errors of the spec, if any
+    proposed: dict[str, Any] | None = None  # an engine's JSON proposal (the LLM's), read by suggestion_validate
+
+    def spec_json(self) -> dict[str, Any]:
+        """What is stored on Mapping.spec: the canonical form, or the proposal as given when it is not a spec."""
+        if self.spec is not None:
+            return spec_to_dict(self.spec)
+        return self.proposed or {}
 
     @property
     def missing_roles(self) -> list[str]:

@@ -5,26 +5,38 @@ sentence embeddings); what a role means for the spec is decided here once.
 """
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from curation.mapping.apply import image_refs
+from curation.mapping.spec import (
+    Answer,
+    ConversationTurns,
+    ImageField,
+    IndexBase,
+    Instructions,
+    MappingSpec,
+    Options,
+    Pair,
+    TemplateTurns,
+    Turns,
+)
 from curation.mapping.suggesters.base import Reason, SourceProfile, Suggestion
 from curation.mapping.suggesters.structure import ColumnFacts, column_facts
 from curation.models import Subset
 
 # Vision-Flan-style instruction templates: several per task, one chosen per row by a hash of source and row.
-CAPTION_INSTRUCTIONS = [
+CAPTION_INSTRUCTIONS = (
     "Describe this image in one sentence.",
     "Write a short caption for the image.",
     "What does this picture show? Answer in one sentence.",
     "Give a brief description of the image.",
-]
-OCR_INSTRUCTIONS = [
+)
+OCR_INSTRUCTIONS = (
     "Read all the text in the image.",
     "Transcribe the text shown in this image.",
     "What text is written in the image?",
     "Write out the text that appears in the image, exactly as shown.",
-]
+)
 TEXT_KINDS = ("text",)
 ANSWER_KINDS = ("text", "int", "float", "bool", "list_text", "list_dict", "list_int")
 CAPTION_LIST_KEYS = ("raw", "caption", "text", "sentence")
@@ -101,12 +113,8 @@ class _Builder:
         unused = [n for n, f in self.facts.items() if n not in self.used and f.kind != "empty"]
         if unused:
             self.note(f"columns not used: {', '.join(unused)}")
-        spec = {
-            "subset": {"name": subset_slug(self.profile.name), "category": category},
-            "images": images,
-            "turns": turns,
-            "filters": [],
-        }
+        spec = MappingSpec(subset_name=subset_slug(self.profile.name), category=category, images=tuple(images),
+                           turns=turns)
         scores = [r.confidence for r in self.reasons if r.role != "note" and r.column is not None]
         missing = [r for r in self.reasons if r.column is None and r.role != "note"]
         confidence = 0.0 if missing or not scores else min(scores)
@@ -114,8 +122,8 @@ class _Builder:
 
     # --- images ---------------------------------------------------------------------------------------
 
-    def images(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    def images(self) -> list[ImageField]:
+        out: list[ImageField] = []
         has_stored = any(f.kind in ("image", "image_list") or f.has_nested_images for f in self.facts.values())
         stored_columns = [f.name for f in self.facts.values() if f.kind in ("image", "image_list")]
         for facts in self.facts.values():
@@ -127,14 +135,14 @@ class _Builder:
             elif facts.kind in ("image", "image_list"):
                 what = "a stored image" if facts.kind == "image" else "a list of stored images"
                 self.take("image", facts.name, 1.0, f"its values are {what} ({share})")
-                out.append({"column": facts.name, "kind": "auto", "base": ""})
+                out.append(ImageField(column=facts.name, kind="auto"))
             elif facts.kind in ("image_path", "image_path_list"):
                 self.take("image", facts.name, 0.85, f"its values are file names of images ({share}), read relative "
                           "to the source's folder")
-                out.append({"column": facts.name, "kind": "path", "base": ""})
+                out.append(ImageField(column=facts.name, kind="path"))
             elif facts.kind in ("image_bytes", "image_bytes_list"):
                 self.take("image", facts.name, 0.85, f"its values are base64-encoded image bytes ({share})")
-                out.append({"column": facts.name, "kind": "bytes", "base": ""})
+                out.append(ImageField(column=facts.name, kind="bytes"))
             elif facts.has_nested_images and facts.kind == "conversation" and self.repeats(facts.name, stored_columns):
                 self.note(f"the images inside column '{facts.name}' are the ones column(s) "
                           f"{', '.join(repr(c) for c in stored_columns)} list for the same row (the messages only "
@@ -143,7 +151,7 @@ class _Builder:
                 self.reasons.append(Reason(role="image", column=facts.name, confidence=1.0,
                                            text=f"took the images inside column '{facts.name}' because its messages "
                                            "hold stored images"))
-                out.append({"column": facts.name, "kind": "auto", "base": ""})
+                out.append(ImageField(column=facts.name, kind="auto"))
         if not out:
             self.note(f"no column holds images in {len(self.profile.rows)} sampled rows (no stored image, "
                       "image file name or image bytes), so samples are text-only")
@@ -161,7 +169,7 @@ class _Builder:
 
     # --- turns ----------------------------------------------------------------------------------------
 
-    def turns(self, *, has_images: bool) -> tuple[dict[str, Any], str]:
+    def turns(self, *, has_images: bool) -> tuple[Turns, str]:
         conversations = [f for f in self.facts.values() if f.kind == "conversation"]
         if conversations:
             chosen = conversations[0]
@@ -170,8 +178,7 @@ class _Builder:
                 chosen = self.facts[found.column] if found else chosen
             self.take("conversation", chosen.name, 0.95,
                       f"its values are lists of {chosen.style_text} ({chosen.present} of {chosen.sampled} sampled rows)")
-            turns = {"mode": "conversation", "column": chosen.name, "style": chosen.style, "system": "prepend",
-                     "strip_image_tokens": True}
+            turns = ConversationTurns(column=chosen.name, style=chosen.style)
             return turns, self.category(has_images=has_images, default=Subset.Category.GENERAL_VQA)
         qa = self.qa_list()
         if qa is not None:
@@ -187,11 +194,10 @@ class _Builder:
         answer = self.matched("answer", ANSWER_KINDS)
         if answer is None:
             self.missing("answer", f"no column is named like an answer ({self.matcher.describe('answer')})")
-        pair = {"user": "", "assistant": f"{{{answer.column}}}" if answer else ""}
-        turns = {"mode": "template", "pairs": [pair], "each": [], "options": None, "answer": None, "instructions": None}
-        return turns, self.category(has_images=has_images, default=Subset.Category.GENERAL_VQA)
+        pair = Pair(user="", assistant=f"{{{answer.column}}}" if answer else "")
+        return TemplateTurns(pairs=(pair,)), self.category(has_images=has_images, default=Subset.Category.GENERAL_VQA)
 
-    def qa_list(self) -> dict[str, Any] | None:
+    def qa_list(self) -> TemplateTurns | None:
         """A column of {question, answer} objects: several QA pairs per row, one turn each."""
         for facts in self.candidates(("list_dict",)):
             keys = sorted(facts.dict_keys)
@@ -204,12 +210,11 @@ class _Builder:
                 self.take("answer", f"{facts.name}.{a.column}", min(a.confidence, 0.9),
                           f"column '{facts.name}' holds lists of objects whose key '{a.column}' {a.why}")
                 self.used.add(facts.name)
-                pair = {"user": f"{{{facts.name}.{q.column}}}", "assistant": f"{{{facts.name}.{a.column}}}"}
-                return {"mode": "template", "pairs": [pair], "each": [facts.name], "options": None, "answer": None,
-                        "instructions": None}
+                pair = Pair(user=f"{{{facts.name}.{q.column}}}", assistant=f"{{{facts.name}.{a.column}}}")
+                return TemplateTurns(pairs=(pair,), each=(facts.name,))
         return None
 
-    def question_answer(self, question: Match, *, has_images: bool) -> tuple[dict[str, Any], str]:
+    def question_answer(self, question: Match, *, has_images: bool) -> tuple[TemplateTurns, str]:
         q_facts = self.facts[question.column]
         if q_facts.kind == "list_text":
             return self.question_lists(question, has_images=has_images)
@@ -224,17 +229,15 @@ class _Builder:
             user = f"{user}[[\n\n{{{extra_input.column}}}]]"
         if options is not None:
             user = f"{user}\n{{options}}"
-        turns: dict[str, Any] = {"mode": "template", "pairs": [{"user": user, "assistant": ""}], "each": [],
-                                 "options": {"column": options.column, "style": "letter"} if options else None,
-                                 "answer": None, "instructions": None}
+        read_as: Answer | None = None
+        assistant = ""
         if answer is None:
             self.missing("answer", f"no column is named like an answer ({self.matcher.describe('answer')})")
         else:
-            turns["answer"] = self.answer_config(self.facts[answer.column], has_options=options is not None)
-            if turns["answer"] is None:
-                turns["pairs"][0]["assistant"] = f"{{{answer.column}}}"
-            else:
-                turns["pairs"][0]["assistant"] = "{answer}"
+            read_as = self.answer_config(self.facts[answer.column], has_options=options is not None)
+            assistant = f"{{{answer.column}}}" if read_as is None else "{answer}"
+        turns = TemplateTurns(pairs=(Pair(user=user, assistant=assistant),),
+                              options=Options(column=options.column) if options else None, answer=read_as)
         science = bool(options) and (context is not None or bool(SCIENCE_COLUMNS & set(self.facts)))
         default = Subset.Category.SCIENCE if science else Subset.Category.GENERAL_VQA
         if science:
@@ -242,40 +245,38 @@ class _Builder:
                       "(as in ScienceQA)")
         return turns, self.category(has_images=has_images, default=default)
 
-    def question_lists(self, question: Match, *, has_images: bool) -> tuple[dict[str, Any], str]:
+    def question_lists(self, question: Match, *, has_images: bool) -> tuple[TemplateTurns, str]:
         """Parallel lists of questions and answers in one row: one turn per pair."""
         answer = self.matched("answer", ("list_text", "list_int", "list_float"))
-        pair = {"user": f"{{{question.column}}}", "assistant": f"{{{answer.column}}}" if answer else ""}
+        pair = Pair(user=f"{{{question.column}}}", assistant=f"{{{answer.column}}}" if answer else "")
         if answer is None:
             self.missing("answer", "no column holding a list of answers beside the list of questions "
                          f"({self.matcher.describe('answer')})")
-        each = [question.column] + ([answer.column] if answer else [])
-        turns = {"mode": "template", "pairs": [pair], "each": each, "options": None, "answer": None,
-                 "instructions": None}
-        return turns, self.category(has_images=has_images, default=Subset.Category.GENERAL_VQA)
+        each = (question.column, *([answer.column] if answer else []))
+        return TemplateTurns(pairs=(pair,), each=each), self.category(has_images=has_images, default=Subset.Category.GENERAL_VQA)
 
-    def answer_config(self, facts: ColumnFacts, *, has_options: bool) -> dict[str, Any] | None:
+    def answer_config(self, facts: ColumnFacts, *, has_options: bool) -> Answer | None:
         """How to read the answer: by index or letter into the options, by majority of a list, or as text."""
         values = [row.get(facts.name) for row in self.profile.rows]
         if facts.kind in ("list_text", "list_dict"):
             self.note(f"answer '{facts.name}' holds a list of annotators' answers: the most frequent one is used")
-            return {"column": facts.name, "by": "majority", "format": "text", "index_base": 0}
+            return Answer(column=facts.name, by="majority")
         if not has_options:
             return None
         if facts.kind == "int":
             ints = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
-            base = 0
+            base: IndexBase = 0
             if ints and min(ints) >= 1 and 0 not in ints:
                 base = 1
                 self.note(f"answer '{facts.name}' never is 0 in the sample, so it is read as counting from 1")
             self.note(f"answer '{facts.name}' is a number, read as the index of the right option")
-            return {"column": facts.name, "by": "index", "format": "letter_text", "index_base": base}
+            return Answer(column=facts.name, by="index", format="letter_text", index_base=base)
         if facts.single_letters:
             self.note(f"answer '{facts.name}' holds single letters, read as the letter of the right option")
-            return {"column": facts.name, "by": "letter", "format": "letter_text", "index_base": 0}
-        return {"column": facts.name, "by": "text", "format": "letter_text", "index_base": 0}
+            return Answer(column=facts.name, by="letter", format="letter_text")
+        return Answer(column=facts.name, by="text", format="letter_text")
 
-    def described(self) -> tuple[dict[str, Any], str] | None:
+    def described(self) -> tuple[TemplateTurns, str] | None:
         """Rows that only describe their image: captions (one or several) or the text read from it (OCR)."""
         captions = self.matched("captions", ("list_text", "list_dict"))
         if captions is not None:
@@ -290,19 +291,18 @@ class _Builder:
                 target = f"{captions.column}.{key}"
             self.note(f"each of the ~{facts.avg_items:.0f} captions of an image becomes one turn, asked with an "
                       "instruction chosen per row and turn")
-            turns = {"mode": "template", "pairs": [{"user": "{instruction}", "assistant": f"{{{target}}}"}],
-                     "each": [captions.column], "options": None, "answer": None,
-                     "instructions": list(CAPTION_INSTRUCTIONS)}
+            turns = TemplateTurns(pairs=(Pair(user="{instruction}", assistant=f"{{{target}}}"),),
+                                  each=(captions.column,), instructions=Instructions(templates=CAPTION_INSTRUCTIONS))
             return turns, Subset.Category.CAPTIONING
         caption = self.matched("caption", TEXT_KINDS)
         if caption is not None:
-            turns = {"mode": "template", "pairs": [{"user": "{instruction}", "assistant": f"{{{caption.column}}}"}],
-                     "each": [], "options": None, "answer": None, "instructions": list(CAPTION_INSTRUCTIONS)}
+            turns = TemplateTurns(pairs=(Pair(user="{instruction}", assistant=f"{{{caption.column}}}"),),
+                                  instructions=Instructions(templates=CAPTION_INSTRUCTIONS))
             return turns, Subset.Category.CAPTIONING
         ocr = self.matched("ocr text", TEXT_KINDS)
         if ocr is not None:
-            turns = {"mode": "template", "pairs": [{"user": "{instruction}", "assistant": f"{{{ocr.column}}}"}],
-                     "each": [], "options": None, "answer": None, "instructions": list(OCR_INSTRUCTIONS)}
+            turns = TemplateTurns(pairs=(Pair(user="{instruction}", assistant=f"{{{ocr.column}}}"),),
+                                  instructions=Instructions(templates=OCR_INSTRUCTIONS))
             return turns, Subset.Category.OCR
         return None
 

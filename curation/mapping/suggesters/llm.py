@@ -111,7 +111,8 @@ class LLMSuggester:
             confidence = 0.0
         return Suggestion(
             engine=config.engine_name,
-            spec=spec if isinstance(spec, dict) else {},
+            spec=None,  # read (spec_from_dict) and checked by suggestion_validate, like a curator's JSON
+            proposed=spec if isinstance(spec, dict) else {},
             confidence=max(0.0, min(1.0, float(confidence))),
             reasons=_reasons(parsed.get("reasons")),
         )

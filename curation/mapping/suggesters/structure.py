@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from curation.ingest.records import IMAGE_KEY
+from curation.mapping.spec import ConversationStyle
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 BASE64_IMAGE = re.compile(r"^(data:image/[a-z]+;base64,|iVBORw0KGgo|/9j/|R0lGOD|UklGR)")
 # Share of non-empty sampled values that must agree before a fact is taken as true of the column.
 AGREEMENT = 0.8
 
-CONVERSATION_KEYS = {
+CONVERSATION_KEYS: dict[ConversationStyle, tuple[set[str], str]] = {
     "from_value": ({"from", "value"}, "LLaVA/ShareGPT messages with 'from' and 'value'"),
     "role_content": ({"role", "content"}, "OpenAI-style messages with 'role' and 'content'"),
     "user_assistant": ({"user", "assistant"}, "Cauldron-style turns with 'user' and 'assistant'"),
@@ -35,7 +36,7 @@ class ColumnFacts:
     dict_keys: set[str] = field(default_factory=set)
     has_nested_images: bool = False
     single_letters: bool = False
-    style: str = ""  # conversation style, when kind == "conversation"
+    style: ConversationStyle = "from_value"  # conversation style, when kind == "conversation"
     style_text: str = ""
 
     @property

@@ -4,11 +4,11 @@ import base64
 import pytest
 
 from curation.mapping.apply import FilteredOut, ImageRef, RowMappingError, row_map
-from curation.mapping.spec import spec_parse
+from curation.mapping.spec import spec_from_dict
 
 
 def spec(turns, images=(), filters=()):
-    return spec_parse({"subset": {"name": "s", "category": "general_vqa"}, "images": list(images), "turns": turns,
+    return spec_from_dict({"subset": {"name": "s", "category": "general_vqa"}, "images": list(images), "turns": turns,
                        "filters": list(filters)})
 
 

@@ -1,7 +1,19 @@
 """Spec validation: every problem is reported at once, with where it is and what is wrong."""
 import pytest
 
-from curation.mapping.spec import SpecError, spec_parse, spec_to_dict
+from curation.mapping.spec import (
+    Answer,
+    ConversationTurns,
+    ImageField,
+    MappingSpec,
+    Options,
+    Pair,
+    SpecError,
+    TemplateTurns,
+    spec_check,
+    spec_from_dict,
+    spec_to_dict,
+)
 from curation.mapping.template import TemplateError, template_parse
 
 COLUMNS = {"image": "image", "question": "string", "answer": "integer", "choices": "list", "hint": "string"}
@@ -16,16 +28,16 @@ def good_spec(**turns_overrides):
 
 def errors_of(spec, columns=COLUMNS):
     with pytest.raises(SpecError) as caught:
-        spec_parse(spec, columns=columns)
+        spec_from_dict(spec, columns=columns)
     return caught.value.errors
 
 
 def test_a_valid_spec_parses_and_round_trips_in_canonical_form():
-    parsed = spec_parse(good_spec(), columns=COLUMNS)
+    parsed = spec_from_dict(good_spec(), columns=COLUMNS)
     canonical = spec_to_dict(parsed)
     assert canonical["images"] == [{"column": "image", "kind": "auto", "base": ""}]
     assert canonical["turns"]["answer"] == {"column": "answer", "by": "index", "format": "letter_text", "index_base": 0}
-    assert spec_to_dict(spec_parse(canonical, columns=COLUMNS)) == canonical
+    assert spec_to_dict(spec_from_dict(canonical, columns=COLUMNS)) == canonical
 
 
 def test_unknown_columns_are_named_with_the_columns_there_are():
@@ -90,7 +102,7 @@ def test_filters_check_their_values():
 def test_image_fields_accept_a_column_name_and_base_only_for_paths():
     spec = good_spec()
     spec["images"] = "image"
-    assert spec_parse(spec, columns=COLUMNS).images[0].column == "image"
+    assert spec_from_dict(spec, columns=COLUMNS).images[0].column == "image"
     spec["images"] = [{"column": "image", "kind": "bytes", "base": "/data"}]
     assert "images[0].base: only images of kind 'path' have a base folder" in errors_of(spec)
 
@@ -105,4 +117,19 @@ def test_conversation_mode_checks_its_column_and_style():
 
 def test_without_known_columns_only_the_shape_is_checked():
     spec = good_spec(pairs=[{"user": "{anything}\n{options}", "assistant": "{answer}"}])
-    assert spec_parse(spec, columns={}).turns.pairs[0].user.startswith("{anything}")
+    assert spec_from_dict(spec, columns={}).turns.pairs[0].user.startswith("{anything}")
+
+
+def test_a_spec_built_in_code_is_checked_like_json_and_round_trips():
+    spec = MappingSpec(subset_name="sqa", category="science", images=(ImageField(column="image"),),
+                       turns=TemplateTurns(pairs=(Pair(user="{question}\n{options}", assistant="{answer}"),),
+                                           options=Options(column="choices"),
+                                           answer=Answer(column="answer", by="index", format="letter_text")))
+    checked = spec_check(spec, columns=COLUMNS)
+    assert checked == spec and checked.parsed  # templates parsed once, for rendering
+    assert spec_from_dict(spec_to_dict(spec), columns=COLUMNS) == spec
+    with pytest.raises(SpecError) as caught:
+        spec_check(MappingSpec(subset_name="", category="science", images=(),
+                               turns=ConversationTurns(column="chat")), columns=COLUMNS)
+    assert "subset.name: must not be empty" in caught.value.errors
+    assert any(e.startswith("turns.column: 'chat' is not a column") for e in caught.value.errors)
