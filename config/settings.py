@@ -154,6 +154,7 @@ FINECURATE_LLM_BASE_URL = env_str("FINECURATE_LLM_BASE_URL")
 FINECURATE_LLM_MODEL = env_str("FINECURATE_LLM_MODEL")
 FINECURATE_LLM_API_KEY = env_str("FINECURATE_LLM_API_KEY")
 FINECURATE_LLM_TIMEOUT = env_float("FINECURATE_LLM_TIMEOUT", 60.0, minimum=1.0)
+FINECURATE_LLM_CONCURRENCY = env_int("FINECURATE_LLM_CONCURRENCY", 8, minimum=1)
 FINECURATE_TRANSFORMERS_MODEL_DIR = env_str("FINECURATE_TRANSFORMERS_MODEL_DIR")
 FINECURATE_DUPLICATE_THRESHOLD = env_float("FINECURATE_DUPLICATE_THRESHOLD", 0.95, minimum=0.0, maximum=1.0)
 FINECURATE_REVIEW_LEASE_SECONDS = env_int("FINECURATE_REVIEW_LEASE_SECONDS", 600, minimum=10)
@@ -178,7 +179,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-CELERY_IMPORTS = ["workers.tasks.ingest", "workers.tasks.mapping", "workers.tasks.review", "workers.tasks.exports"]
+CELERY_IMPORTS = ["workers.tasks.ingest", "workers.tasks.mapping", "workers.tasks.review", "workers.tasks.exports", "workers.tasks.ratings"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

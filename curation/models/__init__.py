@@ -2,6 +2,7 @@
 from curation.models.exports import Export, ExportFile
 from curation.models.jobs import Job, JobError
 from curation.models.mapping import Mapping, MappingStagedRow
+from curation.models.ratings import RatedTurn, Rating, SampleRating
 from curation.models.review import Decision, ReviewItem, ReviewQueue
 from curation.models.samples import Benchmark, BenchmarkImage, Sample, SampleImage, Subset
 from curation.models.sources import Image, Source, SourceRow
@@ -17,10 +18,13 @@ __all__ = [
     "JobError",
     "Mapping",
     "MappingStagedRow",
+    "RatedTurn",
+    "Rating",
     "ReviewItem",
     "ReviewQueue",
     "Sample",
     "SampleImage",
+    "SampleRating",
     "Source",
     "SourceRow",
     "Subset",

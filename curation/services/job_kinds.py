@@ -51,3 +51,4 @@ APPLY_MAPPING = register_job_kind(JobKind("apply_mapping", "Apply mapping", "wor
 BULK_DECIDE = register_job_kind(JobKind("bulk_decide", "Bulk decision", "workers.tasks.review.review_bulk_decide", "cpu"))
 QUEUE_FILL = register_job_kind(JobKind("queue_fill", "Fill review queue", "workers.tasks.review.review_queue_fill", "cpu"))
 EXPORT = register_job_kind(JobKind("export", "Export", "workers.tasks.exports.export_build", "io"))
+RATE_QUALITY = register_job_kind(JobKind("rate_quality", "Rate quality", "workers.tasks.ratings.ratings_run", "cpu"))

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from curation.models import Mapping, MappingStagedRow, Sample, SampleImage, Subset
+from curation.services.ratings import ratings_forget
 
 SWAP_BATCH_SIZE = 1000
 # Fields a re-map resets: the turns changed, so earlier reviews and ratings no longer describe them.
@@ -11,15 +12,6 @@ RESET_ON_REMAP = {
     "status": Sample.Status.PENDING,
     "reject_reason": "",
     "original_turns": None,
-    "formatting_ratings": None,
-    "relevance_ratings": None,
-    "visual_dependency_ratings": None,
-    "image_correspondence_ratings": None,
-    "formatting_min": None,
-    "relevance_min": None,
-    "visual_dependency_min": None,
-    "image_correspondence_min": None,
-    "rating_engine": "",
 }
 
 
@@ -72,6 +64,7 @@ def samples_swap_in(*, mapping: Mapping, subset: Subset) -> SwapResult:
             update_fields=["mapping", "turns", "image_count", *RESET_ON_REMAP],
         )
         SampleImage.objects.filter(sample__in=[s.pk for s in samples]).delete()
+        ratings_forget(sample_ids=[s.pk for s in samples])
         SampleImage.objects.bulk_create(
             [
                 SampleImage(sample_id=sample.pk, image_id=sha, position=position)
