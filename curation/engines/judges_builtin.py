@@ -28,6 +28,12 @@ _YES_NO_START = re.compile(
 )
 _OPTIONS = re.compile(r"(^|\n|\s)\(?([A-F])[).:]\s+\S", re.MULTILINE)
 _HOW_MANY = re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bcount\b", re.IGNORECASE)
+_DESCRIBE = re.compile(
+    r"^(please )?(describe|caption|summari[sz]e|what (is|are) (shown|in|happening|going on)|what does .* (show|depict)|"
+    r"what can you see|tell me about)\b",
+    re.IGNORECASE,
+)
+_COMPUTE = re.compile(r"^(solve|calculate|compute|evaluate|what is \d)|=\s*\?$", re.IGNORECASE)
 _NUMBER_WORDS = {
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
     "none", "no",
@@ -66,8 +72,7 @@ def formatting_rate(answer: str) -> AxisRating:
         problems.append((2, "markup or model tokens left in the answer"))
     words = _words(stripped)
     if len(words) >= 8:
-        trigrams = [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
-        repeated = 1 - len(set(trigrams)) / len(trigrams)
+        repeated = _repetition(words)
         if repeated > 0.3:
             problems.append((2, f"repeated text ({repeated:.0%} of its phrases recur)"))
     if stripped.count("(") != stripped.count(")") or stripped.count("[") != stripped.count("]"):
@@ -89,12 +94,24 @@ def formatting_rate(answer: str) -> AxisRating:
     return AxisRating(5, "clean, complete sentences")
 
 
+def _repetition(words: list[str]) -> float:
+    """Share of the answer's three-word phrases that recur (degenerate, looping text)."""
+    if len(words) < 8:
+        return 0.0
+    trigrams = [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
+    return 1 - len(set(trigrams)) / len(trigrams)
+
+
 def _expected_type(question: str) -> str:
     q = question.strip()
     if _OPTIONS.search(q) and len(_OPTIONS.findall(q)) >= 2:
         return "option"
     if _HOW_MANY.search(q):
         return "count"
+    if _COMPUTE.search(q):
+        return "number"
+    if _DESCRIBE.match(q):
+        return "description"
     last_sentence = re.split(r"(?<=[.!?])\s+", q)[-1] if q else ""
     if _YES_NO_START.match(last_sentence) and " or " not in last_sentence.lower():
         return "yes_no"
@@ -109,6 +126,12 @@ def _answer_type_check(expected: str, answer: str) -> tuple[bool, str] | None:
     if expected == "count":
         ok = any(w.isdigit() or w in _NUMBER_WORDS for w in words)
         return ok, "a count was asked for" + ("" if ok else " and the answer gives none")
+    if expected == "number":
+        ok = any(any(c.isdigit() for c in w) for w in words)
+        return ok, "a computation was asked for" + ("" if ok else " and the answer has no number")
+    if expected == "description":
+        ok = len(words) >= 4
+        return ok, "a description was asked for" + (" and the answer describes" if ok else " and the answer is too short to be one")
     if expected == "yes_no":
         ok = words[0] in {"yes", "no", "yeah", "nope"} or (len(words) > 3 and not answer.strip().endswith("?"))
         return ok, "a yes/no question" + (" answered" if ok else " not answered yes or no")
@@ -120,20 +143,32 @@ def _answer_type_check(expected: str, answer: str) -> tuple[bool, str] | None:
 
 
 def relevance_rate(question: str, answer: str, cosine: float) -> AxisRating:
-    if not answer.strip():
+    stripped = answer.strip()
+    if not stripped:
         return AxisRating(1, "empty answer")
+    if _PLACEHOLDER.search(stripped) and len(stripped) < 40:
+        return AxisRating(1, "the answer is a placeholder, not an answer")
+    words = _words(stripped)
+    looping = _repetition(words) > 0.3
     expected = _expected_type(question)
     check = _answer_type_check(expected, answer)
+    rating: AxisRating | None = None
     if check is not None:
         ok, why = check
         if not ok:
             return AxisRating(2, why)
-        if len(_words(answer)) <= 3:
-            return AxisRating(5, f"{why} with the right type of answer")
-    for floor, level in RELEVANCE_COSINE_LEVELS:
-        if cosine >= floor:
-            return AxisRating(level, f"question-answer similarity {cosine:.2f}")
-    return AxisRating(1, f"question-answer similarity {cosine:.2f}: the answer is off the question")
+        if expected == "description":
+            rating = AxisRating(4, why)
+        elif len(words) <= 3:
+            rating = AxisRating(5, f"{why} with the right type of answer")
+    if rating is None:
+        rating = next(
+            (AxisRating(level, f"question-answer similarity {cosine:.2f}") for floor, level in RELEVANCE_COSINE_LEVELS if cosine >= floor),
+            AxisRating(1, f"question-answer similarity {cosine:.2f}: the answer is off the question"),
+        )
+    if looping and rating.score is not None:
+        return AxisRating(max(1, rating.score - 2), f"{rating.reason}; the answer loops on itself")
+    return rating
 
 
 def visual_dependency_rate(question: str, image_count: int) -> AxisRating:

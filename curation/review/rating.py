@@ -12,12 +12,12 @@ from django import forms
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
 
-from curation.models import RatedTurn, ReviewQueue, SampleImage, Subset
+from curation.models import RatedTurn, SampleImage, Subset
 from curation.models.ratings import RATING_AXES, RatingAxis
 from curation.review.kinds import DecisionForm, EffectResult, ReviewKind, Verdict, kind_register
 from curation.services.ratings import rating_human_write
 
-RATING_KIND_KEY = ReviewQueue.Kind.RATING.value
+RATING_KIND_KEY = "rating"
 SCORE_CHOICES = [(str(level), str(level)) for level in range(1, 6)]
 # What each level means on each axis, shown beside the keys (the rubric's labels, ratings_v1).
 AXIS_HINTS = {

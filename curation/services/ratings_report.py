@@ -8,8 +8,11 @@ from typing import Any
 
 from django.db.models import Count, Exists, Max, OuterRef, QuerySet
 
-from curation.models import Rating, Sample, SampleRating, Subset
+from curation.models import Job, RatedTurn, Rating, ReviewQueue, Sample, SampleRating, Subset
 from curation.models.ratings import HUMAN_ENGINE, RATING_AXES, RatingAxis
+from curation.review.rating import RATING_KIND_KEY
+from curation.selectors import job_latest_for
+from curation.services import job_kinds
 from curation.services.ratings import JudgeRef
 
 LEVELS = (1, 2, 3, 4, 5)
@@ -241,3 +244,47 @@ def samples_ratings_table(*, samples: list[Sample]) -> dict[int, dict[str, Any]]
             "turns": turns,
         }
     return out
+
+
+# --- the subset's ratings panel -----------------------------------------------------------------------
+
+
+@dataclass
+class RatingsSummary:
+    subset: Subset
+    judges: list[dict[str, Any]]
+    judge: JudgeRef | None  # the judge shown
+    current: JudgeRef | None  # the judge whose minima the samples carry
+    distributions: list[AxisDistribution]
+    agreement: list[AxisAgreement]
+    human_turns: int
+    rated_turns: int
+    job: Job | None
+    queue: ReviewQueue | None
+    fill_job: Job | None
+
+    @property
+    def running(self) -> bool:
+        return any(j is not None and not j.is_finished for j in (self.job, self.fill_job))
+
+
+def subset_ratings_summary(*, subset: Subset, judge: JudgeRef | None = None) -> RatingsSummary:
+    """Everything the ratings panel shows, for `judge` (default: the subset's current judge)."""
+    judges = subset_judges(subset=subset)
+    current = subset_current_judge(subset=subset)
+    known = {j["ref"] for j in judges}
+    shown = judge if judge in known else current or (judges[0]["ref"] if judges else None)
+    queue = ReviewQueue.objects.filter(kind=RATING_KIND_KEY, subset=subset).first()
+    return RatingsSummary(
+        subset=subset,
+        judges=judges,
+        judge=shown,
+        current=current,
+        distributions=subset_distributions(subset=subset, judge=shown) if shown else [],
+        agreement=subset_agreement(subset=subset, judge=shown) if shown else [],
+        human_turns=human_rated_turns(subset=subset),
+        rated_turns=RatedTurn.objects.filter(sample__subset=subset).count(),
+        job=job_latest_for(target=subset, kind=job_kinds.RATE_QUALITY.key),
+        queue=queue,
+        fill_job=job_latest_for(target=queue, kind=job_kinds.QUEUE_FILL.key) if queue else None,
+    )
