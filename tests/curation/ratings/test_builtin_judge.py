@@ -3,7 +3,12 @@ evidence, leaves image-question correspondence empty, and its agreement is repor
 import pytest
 
 from curation.engines.judges import TurnToRate
-from curation.engines.judges_builtin import BuiltinJudge, formatting_rate, relevance_rate, visual_dependency_rate
+from curation.engines.judges_builtin import (
+    BuiltinJudge,
+    formatting_rate,
+    relevance_rate,
+    visual_dependency_rate,
+)
 from curation.services.ratings_report import weighted_kappa
 
 # (question, answer, images, hand ratings: formatting, relevance, visual dependency)
