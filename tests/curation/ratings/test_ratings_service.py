@@ -8,7 +8,13 @@ from curation.engines.judges import AxisRating
 from curation.engines.judges_builtin import BuiltinJudge
 from curation.models import Job, RatedTurn, Rating, Sample, SampleRating
 from curation.services.jobs import job_claim, job_create
-from curation.services.ratings import JudgeRef, rating_human_write, ratings_rate_samples, ratings_run, ratings_use_judge
+from curation.services.ratings import (
+    JudgeRef,
+    rating_human_write,
+    ratings_rate_samples,
+    ratings_run,
+    ratings_use_judge,
+)
 from curation.services.ratings_report import (
     samples_with_minimum,
     subset_agreement,
