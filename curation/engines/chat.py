@@ -53,7 +53,7 @@ class LLMConfig:
     # Requests in flight at once in chat_many (threads, each with its own connection).
     concurrency: int = 8
     # Tries per request (the first included) before its LLMError is final.
-    attempts: int = 4
+    attempts: int = 5
     # Backoff before retry n is retry_pause * 2**(n-1), with jitter; a Retry-After header wins when shorter.
     retry_pause: float = RETRY_PAUSE_SECONDS
 

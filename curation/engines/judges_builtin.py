@@ -17,6 +17,8 @@ from curation.engines.judges import AxisRating, TurnToRate
 from curation.engines.text_embedding import TextEmbedder, embed_texts
 
 RULES_VERSION = "1"
+# Texts whose embeddings a judge keeps between batches (questions repeat across a dataset); ~30 MB.
+EMBEDDING_CACHE_SIZE = 20_000
 # Cosine of question and answer (MiniLM) at or above which relevance reaches each level.
 RELEVANCE_COSINE_LEVELS = ((0.45, 5), (0.30, 4), (0.18, 3), (0.08, 2))
 
@@ -142,33 +144,46 @@ def _answer_type_check(expected: str, answer: str) -> tuple[bool, str] | None:
     return None
 
 
-def relevance_rate(question: str, answer: str, cosine: float) -> AxisRating:
+def relevance_without_cosine(question: str, answer: str) -> AxisRating | None:
+    """Relevance where the answer's type settles it (empty, placeholder, wrong or right type); None when
+    it takes the question-answer similarity."""
     stripped = answer.strip()
     if not stripped:
         return AxisRating(1, "empty answer")
     if _PLACEHOLDER.search(stripped) and len(stripped) < 40:
         return AxisRating(1, "the answer is a placeholder, not an answer")
     words = _words(stripped)
-    looping = _repetition(words) > 0.3
     expected = _expected_type(question)
     check = _answer_type_check(expected, answer)
-    rating: AxisRating | None = None
-    if check is not None:
-        ok, why = check
-        if not ok:
-            return AxisRating(2, why)
-        if expected == "description":
-            rating = AxisRating(4, why)
-        elif len(words) <= 3:
-            rating = AxisRating(5, f"{why} with the right type of answer")
-    if rating is None:
-        rating = next(
-            (AxisRating(level, f"question-answer similarity {cosine:.2f}") for floor, level in RELEVANCE_COSINE_LEVELS if cosine >= floor),
-            AxisRating(1, f"question-answer similarity {cosine:.2f}: the answer is off the question"),
-        )
-    if looping and rating.score is not None:
+    if check is None:
+        return None
+    ok, why = check
+    if not ok:
+        return AxisRating(2, why)
+    if expected == "description":
+        return _looping(AxisRating(4, why), words)
+    if len(words) <= 3:
+        return AxisRating(5, f"{why} with the right type of answer")
+    return None
+
+
+def _looping(rating: AxisRating, words: list[str]) -> AxisRating:
+    if _repetition(words) > 0.3 and rating.score is not None:
         return AxisRating(max(1, rating.score - 2), f"{rating.reason}; the answer loops on itself")
     return rating
+
+
+def relevance_rate(question: str, answer: str, cosine: float | None) -> AxisRating:
+    settled = relevance_without_cosine(question, answer)
+    if settled is not None:
+        return settled
+    if cosine is None:
+        raise ValueError("this answer's relevance needs the question-answer similarity")
+    rating = next(
+        (AxisRating(level, f"question-answer similarity {cosine:.2f}") for floor, level in RELEVANCE_COSINE_LEVELS if cosine >= floor),
+        AxisRating(1, f"question-answer similarity {cosine:.2f}: the answer is off the question"),
+    )
+    return _looping(rating, _words(answer.strip()))
 
 
 def visual_dependency_rate(question: str, image_count: int) -> AxisRating:
@@ -200,31 +215,45 @@ class BuiltinJudge:
     version = f"rules {RULES_VERSION}, {TextEmbedder.name} {TextEmbedder.version}"
     needs_images = False
 
+    def __init__(self) -> None:
+        self._vectors: dict[str, np.ndarray] = {}
+
     def available(self) -> Availability:
         return TextEmbedder().available()
 
     def rate(self, turns: list[TurnToRate]) -> list[dict[str, AxisRating]]:
-        cosines = self._cosines(turns)
+        settled = [relevance_without_cosine(turn.question, turn.answer) for turn in turns]
+        # Only the turns whose relevance the answer's type does not settle are embedded.
+        need = [turn for turn, rating in zip(turns, settled, strict=True) if rating is None]
+        cosines = iter(self._cosines(need))
         out = []
-        for turn, cosine in zip(turns, cosines, strict=True):
+        for turn, relevance in zip(turns, settled, strict=True):
             out.append(
                 {
                     "formatting": formatting_rate(turn.answer),
-                    "relevance": relevance_rate(turn.question, turn.answer, float(cosine)),
+                    "relevance": relevance or relevance_rate(turn.question, turn.answer, float(next(cosines))),
                     "visual_dependency": visual_dependency_rate(turn.question, turn.image_count),
                     "image_correspondence": AxisRating(None, "needs a vision-language judge; the built-in judge has no evidence"),
                 }
             )
         return out
 
-    @staticmethod
-    def _cosines(turns: list[TurnToRate]) -> np.ndarray:
+    def _cosines(self, turns: list[TurnToRate]) -> np.ndarray:
+        if not turns:
+            return np.zeros(0, dtype=np.float32)
         # Datasets repeat questions ("What is shown?") and answers ("Yes"): embed each distinct text once.
         texts = sorted({t.question.strip() for t in turns} | {t.answer.strip() for t in turns})
-        index = {text: i for i, text in enumerate(texts)}
-        vectors = embed_texts(texts)
-        q = np.array([index[t.question.strip()] for t in turns], dtype=np.int64)
-        a = np.array([index[t.answer.strip()] for t in turns], dtype=np.int64)
-        if len(turns) == 0:
-            return np.zeros(0, dtype=np.float32)
-        return np.einsum("ij,ij->i", vectors[q], vectors[a])
+        missing = [text for text in texts if text not in self._vectors]
+        fresh = dict(zip(missing, embed_texts(missing), strict=True)) if missing else {}
+        for text, vector in fresh.items():
+            if len(self._vectors) >= EMBEDDING_CACHE_SIZE:
+                break
+            self._vectors[text] = vector
+
+        def vector(text: str) -> np.ndarray:
+            found = self._vectors.get(text)
+            return found if found is not None else fresh[text]
+
+        questions = np.stack([vector(t.question.strip()) for t in turns])
+        answers = np.stack([vector(t.answer.strip()) for t in turns])
+        return np.einsum("ij,ij->i", questions, answers)

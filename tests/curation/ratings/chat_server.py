@@ -23,8 +23,12 @@ def prompt_of(body: dict[str, Any]) -> str:
 
 
 class ChatServer:
-    def __init__(self, behaviour: Callable[[dict[str, Any], int], Answer], *, latency: float = 0.0):
+    def __init__(
+        self, behaviour: Callable[[dict[str, Any], int], Answer], *, latency: float = 0.0,
+        stats: Callable[[], dict[str, Any]] | None = None, port: int = 0,
+    ):
         self.behaviour = behaviour
+        self.stats = stats or dict
         self.latency = latency
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
@@ -34,6 +38,8 @@ class ChatServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body are two writes; without TCP_NODELAY the body waits for a delayed ACK (~40 ms).
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -61,6 +67,16 @@ class ChatServer:
                 self.end_headers()
                 self.wfile.write(raw)
 
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name): GET /stats, for a server in another process
+                with server._lock:
+                    raw = json.dumps({"requests": len(server.requests), "max_in_flight": server.max_in_flight,
+                                      **server.stats()}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
             def log_message(self, *args: object) -> None:
                 pass
 
@@ -68,7 +84,7 @@ class ChatServer:
             daemon_threads = True
             request_queue_size = 256
 
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
