@@ -1,6 +1,6 @@
 """Benchmark: quality ratings. The built-in judge's turns/s, and the chat client's throughput.
 
-1. The built-in judge (rules + the bundled all-MiniLM-L6-v2) rates 100k turns (--quick: 1.5k) in the
+1. The built-in judge (rules + the bundled all-MiniLM-L6-v2) rates 100k turns (--quick: 500) in the
    batches the rating job uses (RATE_BATCH_SIZE samples of one turn each), on CPU with shipped settings.
    The turns are VQA-like: questions from 40 templates filled with varied objects, colours and numbers;
    answers of every kind (counts, yes/no, options, sentences, descriptions, broken ones), all but
@@ -172,9 +172,9 @@ def bench_client(requests_count: int) -> dict:
         warm = [[{"role": "user", "content": "warm"}]] * CONCURRENCY
         chat_many(warm, parse=level_parse, config=config)
         requests = [[{"role": "user", "content": f"rate {i}"}] for i in range(requests_count)]
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         answers = chat_many(requests, parse=level_parse, config=config)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         stats = server.stats()
     failures = sum(isinstance(a, LLMError) for a in answers)
     throughput = requests_count / elapsed
@@ -186,6 +186,9 @@ def bench_client(requests_count: int) -> dict:
         "client_limit_per_s": round(limit, 1),
         "client_ratio": round(throughput / limit, 3),
         "client_max_in_flight": stats["max_in_flight"],
+        # The client's own CPU per request: what it costs beside the server's latency.
+        "client_cpu_ms_per_request": round(1000 * cpu / requests_count, 3),
+        "load_average_1m_after": round(os.getloadavg()[0], 2),
     }
 
 
@@ -228,7 +231,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.serve:
         return serve(args.serve)
-    builtin = bench_builtin(1_500 if args.quick else 100_000)
+    builtin = bench_builtin(500 if args.quick else 100_000)
     client = bench_client(1_280 if args.quick else 6_400)
     faults = bench_faults(160 if args.quick else 800)
     fault_free = faults["faults_axes_lost"] == 0 and faults["faults_rated_twice"] == 0 and faults["faults_429"] > 0
