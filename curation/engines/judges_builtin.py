@@ -245,10 +245,10 @@ class BuiltinJudge:
         texts = sorted({t.question.strip() for t in turns} | {t.answer.strip() for t in turns})
         missing = [text for text in texts if text not in self._vectors]
         fresh = dict(zip(missing, embed_texts(missing), strict=True)) if missing else {}
-        for text, vector in fresh.items():
+        for text, embedding in fresh.items():
             if len(self._vectors) >= EMBEDDING_CACHE_SIZE:
                 break
-            self._vectors[text] = vector
+            self._vectors[text] = embedding
 
         def vector(text: str) -> np.ndarray:
             found = self._vectors.get(text)
