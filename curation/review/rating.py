@@ -1,4 +1,5 @@
-"""The "rating" review kind: a reviewer rates one turn 1-5 on FineVision's four axes, from the keyboard.
+"""The "rating" review kind: a reviewer rates one turn 1-5 on FineVision's four axes, from the keyboard
+(three on a text-only sample: image-question correspondence has no image to judge).
 
 Targets are RatedTurns (turns a judge has rated), so the queue of a subset is a seeded random sample of
 judged turns and every human rating can be compared with the judge's (services/ratings_report.py).
@@ -29,11 +30,14 @@ AXIS_HINTS = {
 
 
 class RatingDecisionForm(DecisionForm):
-    verdicts = (Verdict("rate", "Save the four ratings", key="Enter", outcome="rated", bulk=False, style="primary"),)
+    verdicts = (Verdict("rate", "Save the ratings", key="Enter", outcome="rated", bulk=False, style="primary"),)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        for axis in RATING_AXES:
+        sample = getattr(self.target, "sample", None)
+        # A text-only sample has no image for the question to correspond to: that axis is not asked.
+        self.axes = tuple(a for a in RATING_AXES if a != "image_correspondence" or sample is None or sample.image_count)
+        for axis in self.axes:
             self.fields[axis] = forms.TypedChoiceField(
                 choices=SCORE_CHOICES, coerce=int, required=True, label=RatingAxis(axis).label, widget=forms.RadioSelect
             )
@@ -44,12 +48,12 @@ class RatingDecisionForm(DecisionForm):
         return [
             {"key": axis, "label": RatingAxis(axis).label, "hint": AXIS_HINTS[axis], "levels": range(1, 6),
              "value": _int_or_none(self[axis].value())}
-            for axis in RATING_AXES
+            for axis in self.axes
         ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        missing = [RatingAxis(axis).label for axis in RATING_AXES if cleaned.get(axis) in (None, "")]
+        missing = [RatingAxis(axis).label for axis in self.axes if cleaned.get(axis) in (None, "")]
         if missing and not self.errors:
             self.add_error(None, f"Rate every axis 1-5 first: {', '.join(missing)}.")
         return cleaned
@@ -66,7 +70,7 @@ def rating_review_effect(*, target: RatedTurn, verdict: str, data: dict[str, Any
     del verdict
     if actor is None:
         raise ValueError("a human rating needs its rater")
-    scores = {axis: int(data[axis]) for axis in RATING_AXES}
+    scores = {axis: int(data[axis]) for axis in RATING_AXES if data.get(axis) not in (None, "")}
     before = rating_human_write(sample=target.sample, turn=target.turn, scores=scores, by=actor)
     return EffectResult(before={"turn": target.turn, **before}, after={"turn": target.turn, **scores})
 
@@ -114,7 +118,7 @@ RATING_KIND = kind_register(
         shortcuts=(
             ("1–5", "Rate the highlighted axis; the next axis is highlighted"),
             ("Backspace", "Go back one axis"),
-            ("Enter", "Save the four ratings (saved by itself after the fourth)"),
+            ("Enter", "Save the ratings (saved by itself after the last axis)"),
         ),
     )
 )

@@ -120,3 +120,16 @@ def test_the_api_starts_a_run_and_reads_ratings(rating_subset, curator, reviewer
     reader.force_authenticate(reviewer)
     assert reader.post(f"/api/subsets/{rating_subset.pk}/ratings/runs/", {"judge": "builtin"}, format="json").status_code == 403
     assert reader.get(f"/api/subsets/{rating_subset.pk}/ratings/").status_code == 200
+
+
+def test_a_text_only_turn_is_not_asked_for_image_correspondence(rating_subset, reviewer):
+    from curation.models import RatedTurn
+    from curation.review.rating import RatingDecisionForm, rating_review_effect
+
+    _rate(rating_subset)
+    text_only = RatedTurn.objects.get(sample__image_count=0)
+    form = RatingDecisionForm({"verdict": "rate", "formatting": "5", "relevance": "5", "visual_dependency": "1"}, target=text_only)
+    assert form.is_valid(), form.errors
+    assert "image_correspondence" not in form.fields
+    rating_review_effect(target=text_only, verdict="rate", data=form.cleaned_data, actor=reviewer)
+    assert set(Rating.objects.filter(rater=reviewer).values_list("axis", flat=True)) == {"formatting", "relevance", "visual_dependency"}
