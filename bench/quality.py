@@ -1,6 +1,6 @@
 """Benchmark: quality ratings. The built-in judge's turns/s, and the chat client's throughput.
 
-1. The built-in judge (rules + the bundled all-MiniLM-L6-v2) rates 100k turns (--quick: 500) in the
+1. The built-in judge (rules + the bundled all-MiniLM-L6-v2) rates 100k turns (--quick: 300) in the
    batches the rating job uses (RATE_BATCH_SIZE samples of one turn each), on CPU with shipped settings.
    The turns are VQA-like: questions from 40 templates filled with varied objects, colours and numbers;
    answers of every kind (counts, yes/no, options, sentences, descriptions, broken ones), all but
@@ -23,10 +23,8 @@ import os
 import random
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +43,6 @@ from curation.engines.judges import RATING_AXES, TurnImage, TurnToRate, level_pa
 from curation.engines.judges_builtin import BuiltinJudge  # noqa: E402
 from curation.engines.judges_chat import ChatJudge  # noqa: E402
 from curation.services.ratings import RATE_BATCH_SIZE  # noqa: E402
-from tests.curation.ratings.chat_server import ChatServer, prompt_of  # noqa: E402
 
 LATENCY = 0.05
 CONCURRENCY = 32
@@ -115,7 +112,8 @@ class RemoteServer:
 
     def __init__(self, behaviour: str):
         self.process = subprocess.Popen(  # noqa: S603 (our own script)
-            [sys.executable, __file__, "--serve", behaviour], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "tests.curation.ratings.chat_server", behaviour, str(LATENCY), str(FAULT_SHARE)],
+            stdout=subprocess.PIPE, text=True, cwd=ROOT
         )
         line = self.process.stdout.readline() if self.process.stdout else ""
         self.url = line.strip()
@@ -132,38 +130,6 @@ class RemoteServer:
     def __exit__(self, *exc: object) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
-
-
-def serve(behaviour: str) -> None:
-    lock = threading.Lock()
-    good_answers: Counter[str] = Counter()
-    faults: Counter[str] = Counter()
-
-    def clean(body, n):
-        return 200, "4", {}
-
-    def faulty(body, n):
-        key = prompt_of(body)
-        # Every tenth request, whichever it is: alternately a 429 and a malformed answer.
-        if n % round(1 / FAULT_SHARE) == 0:
-            with lock:
-                kind = "429" if faults["429"] <= faults["malformed"] else "malformed"
-                faults[kind] += 1
-            return (429, b'{"error": {"message": "rate limited"}}', {}) if kind == "429" else (200, "Rating: four out of five", {})
-        with lock:
-            good_answers[key] += 1
-        return 200, "3", {}
-
-    def stats() -> dict:
-        with lock:
-            return {"faults": dict(faults), "answered_twice": sum(1 for n in good_answers.values() if n > 1),
-                    "answered": len(good_answers)}
-
-    server = ChatServer(clean if behaviour == "clean" else faulty, latency=LATENCY, stats=stats)
-    with server:
-        print(server.url, flush=True)
-        while True:  # until the bench terminates this process
-            time.sleep(3600)
 
 
 def bench_client(requests_count: int) -> dict:
@@ -227,13 +193,10 @@ def bench_faults(turn_count: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer turns and requests (under a minute)")
-    parser.add_argument("--serve", choices=["clean", "faulty"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        return serve(args.serve)
-    builtin = bench_builtin(500 if args.quick else 100_000)
+    builtin = bench_builtin(300 if args.quick else 100_000)
     client = bench_client(1_280 if args.quick else 6_400)
-    faults = bench_faults(160 if args.quick else 800)
+    faults = bench_faults(96 if args.quick else 800)
     fault_free = faults["faults_axes_lost"] == 0 and faults["faults_rated_twice"] == 0 and faults["faults_429"] > 0
     met = client["client_ratio"] >= GOAL_RATIO and client["client_failures"] == 0 and fault_free
     print(json.dumps({

@@ -1,8 +1,10 @@
 """A loopback OpenAI-compatible chat-completions server for tests and the quality bench: the one thing
 they stub (a remote model endpoint). Each request is answered by `behaviour(body, n)` after `latency`."""
 import json
+import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -98,3 +100,39 @@ class ChatServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def serve(behaviour: str, latency: float, fault_share: float) -> None:
+    """Serve in this process until terminated, printing the URL: "clean" answers 3 to everything; "faulty"
+    answers every (1/fault_share)-th request with a 429 or a malformed answer, alternately. GET /stats
+    tells how many distinct prompts were answered well, and how many of them more than once."""
+    lock = threading.Lock()
+    good_answers: Counter[str] = Counter()
+    faults: Counter[str] = Counter()
+    every = round(1 / fault_share) if fault_share else 0
+
+    def answer(body: dict[str, Any], n: int) -> Answer:
+        if behaviour == "faulty" and every and n % every == 0:
+            with lock:
+                kind = "429" if faults["429"] <= faults["malformed"] else "malformed"
+                faults[kind] += 1
+            if kind == "429":
+                return 429, b'{"error": {"message": "rate limited"}}', {}
+            return 200, "Rating: four out of five", {}
+        with lock:
+            good_answers[prompt_of(body)] += 1
+        return 200, "3", {}
+
+    def stats() -> dict[str, Any]:
+        with lock:
+            return {"faults": dict(faults), "answered": len(good_answers),
+                    "answered_twice": sum(1 for n in good_answers.values() if n > 1)}
+
+    with ChatServer(answer, latency=latency, stats=stats) as server:
+        print(server.url, flush=True)  # noqa: T201 (the parent reads the URL)
+        while True:  # until the parent terminates this process
+            time.sleep(3600)
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], float(sys.argv[2]), float(sys.argv[3]))
