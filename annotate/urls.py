@@ -2,7 +2,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from annotate.views import audit, dashboard, exports, home, mapping, ratings, review, sources, subsets
+from annotate.views import (
+    actions,
+    audit,
+    dashboard,
+    errors,
+    exports,
+    hard_negatives,
+    home,
+    mapping,
+    ratings,
+    review,
+    sources,
+    subsets,
+)
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="annotate/login.html"), name="login"),
@@ -15,5 +28,8 @@ urlpatterns = [
     *exports.urlpatterns,
     *audit.urlpatterns,
     *dashboard.urlpatterns,
+    *actions.urlpatterns,
+    *hard_negatives.urlpatterns,
     *ratings.urlpatterns,
+    *errors.urlpatterns,  # last: any other address is the app's own 404 page
 ]

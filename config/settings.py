@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "annotate.middleware.AppErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,7 +180,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-CELERY_IMPORTS = ["workers.tasks.ingest", "workers.tasks.mapping", "workers.tasks.review", "workers.tasks.exports", "workers.tasks.ratings"]
+CELERY_IMPORTS = [
+    "workers.tasks.ingest",
+    "workers.tasks.mapping",
+    "workers.tasks.review",
+    "workers.tasks.exports",
+    "workers.tasks.actions",
+    "workers.tasks.hard_negatives",
+    "workers.tasks.ratings",
+]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -214,7 +223,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FineCurate API",
-    "DESCRIPTION": "List approved subsets, page through samples, create, poll and download exports.",
+    "DESCRIPTION": (
+        "List approved subsets, page through samples, create, poll and download exports. "
+        "Authenticate with `Authorization: Token ...` ([get your token](/token/)). [Back to FineCurate](/)"
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

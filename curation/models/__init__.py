@@ -1,5 +1,15 @@
 """Models of the curation domain, one module per concern; import them from here."""
+from curation.models.actions import (
+    ActionDefinition,
+    ActionMapping,
+    ActionParameter,
+    ActionSchema,
+    SampleAction,
+    SampleActionTurn,
+)
+from curation.models.approval import ApprovalPolicy
 from curation.models.exports import Export, ExportFile
+from curation.models.hardneg import HardNegative, HardNegativeStep
 from curation.models.jobs import Job, JobError
 from curation.models.mapping import Mapping, MappingStagedRow
 from curation.models.ratings import RatedTurn, Rating, SampleRating
@@ -8,11 +18,20 @@ from curation.models.samples import Benchmark, BenchmarkImage, Sample, SampleIma
 from curation.models.sources import Image, Source, SourceRow
 
 __all__ = [
+    "ApprovalPolicy",
+    "ActionDefinition",
+    "ActionMapping",
+    "ActionParameter",
+    "ActionSchema",
+    "SampleAction",
+    "SampleActionTurn",
     "Benchmark",
     "BenchmarkImage",
     "Decision",
     "Export",
     "ExportFile",
+    "HardNegative",
+    "HardNegativeStep",
     "Image",
     "Job",
     "JobError",

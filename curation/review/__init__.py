@@ -3,8 +3,4 @@
 A capability adds a kind by writing one module (its decision form, target template and effect) and
 importing it here.
 """
-from curation.review import (  # noqa: F401
-    kinds,
-    rating,  # noqa: F401,E402
-    sample,
-)
+from curation.review import hard_negative, kinds, rating, sample  # noqa: F401

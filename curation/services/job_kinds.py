@@ -51,4 +51,9 @@ APPLY_MAPPING = register_job_kind(JobKind("apply_mapping", "Apply mapping", "wor
 BULK_DECIDE = register_job_kind(JobKind("bulk_decide", "Bulk decision", "workers.tasks.review.review_bulk_decide", "cpu"))
 QUEUE_FILL = register_job_kind(JobKind("queue_fill", "Fill review queue", "workers.tasks.review.review_queue_fill", "cpu"))
 EXPORT = register_job_kind(JobKind("export", "Export", "workers.tasks.exports.export_build", "io"))
+SUGGEST_ACTIONS = register_job_kind(JobKind("suggest_actions", "Suggest action mapping", "workers.tasks.actions.suggest_action_mapping", "cpu"))
+APPLY_ACTIONS = register_job_kind(JobKind("apply_actions", "Apply action mapping", "workers.tasks.actions.apply_action_mapping", "cpu"))
+HARD_NEGATIVES = register_job_kind(
+    JobKind("hard_negatives", "Generate hard negatives", "workers.tasks.hard_negatives.hard_negatives_generate", "cpu")
+)
 RATE_QUALITY = register_job_kind(JobKind("rate_quality", "Rate quality", "workers.tasks.ratings.ratings_run", "cpu"))

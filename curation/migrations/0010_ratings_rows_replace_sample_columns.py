@@ -34,7 +34,7 @@ def ratings_copy_from_sample_columns(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('curation', '0004_job_parent_heartbeat'),
+        ('curation', '0009_merge_0005_hard_negatives_0008_merge_20261201_2056'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
