@@ -11,6 +11,7 @@ from annotate.views import (
     hard_negatives,
     home,
     mapping,
+    ratings,
     review,
     sources,
     subsets,
@@ -29,5 +30,6 @@ urlpatterns = [
     *dashboard.urlpatterns,
     *actions.urlpatterns,
     *hard_negatives.urlpatterns,
+    *ratings.urlpatterns,
     *errors.urlpatterns,  # last: any other address is the app's own 404 page
 ]

@@ -173,10 +173,17 @@ def _plain_rows(subset_id: int, media_root: Path):
     """The rows as a plain script reads them: one server-side SQL cursor, image files read from disk."""
     from django.db import connection, transaction
 
-    from curation.models import Image, Sample, SampleImage, Source
-    from curation.models.samples import RATING_AXES
+    from curation.models import Image, Rating, Sample, SampleImage, SampleRating, Source
+    from curation.models.ratings import RATING_AXES
 
-    ratings = ", ".join(f"s.{axis}_ratings, s.{axis}_min" for axis in RATING_AXES)
+    # The current judge's minima and per-turn scores (the SampleRating cache names the judge).
+    minima, rows = SampleRating._meta.db_table, Rating._meta.db_table
+    ratings = (
+        f"(SELECT json_object_agg(m.axis, m.minimum) FROM {minima} m WHERE m.sample_id = s.id), "
+        f"(SELECT json_object_agg(x.axis, x.scores) FROM (SELECT r.axis, json_agg(r.score ORDER BY r.turn) AS scores "
+        f"FROM {rows} r JOIN {minima} c ON c.sample_id = r.sample_id AND c.axis = r.axis AND c.engine = r.engine "
+        f"AND c.engine_version = r.engine_version WHERE r.sample_id = s.id AND r.rater_id IS NULL GROUP BY r.axis) x)"
+    )
     sql = (
         f"SELECT s.id, s.turns, src.name, {ratings}, "  # noqa: S608
         "array_agg(i.sha256 || '.' || lower(i.format) ORDER BY si.position) FILTER (WHERE i.sha256 IS NOT NULL) "
@@ -184,7 +191,6 @@ def _plain_rows(subset_id: int, media_root: Path):
         f"LEFT JOIN {SampleImage._meta.db_table} si ON si.sample_id = s.id LEFT JOIN {Image._meta.db_table} i ON i.sha256 = si.image_id "
         "WHERE s.subset_id = %s AND s.status IN ('accepted', 'pending') GROUP BY s.id, src.name ORDER BY s.id"
     )
-    names = [f"{axis}_{kind}" for axis in RATING_AXES for kind in ("ratings", "min")]
     with transaction.atomic(), connection.connection.cursor(name="plain_export") as cursor:
         cursor.itersize = 5000
         cursor.execute(sql, [subset_id])
@@ -193,8 +199,10 @@ def _plain_rows(subset_id: int, media_root: Path):
                 {"bytes": (media_root / "images" / f[:2] / f[2:4] / f).read_bytes(), "path": f} for f in (row[-1] or [])
             ]
             # Django's connection hands jsonb over as text (JSONField parses it); a plain script parses it too.
-            values = [json.loads(v) if isinstance(v, str) else v for v in row[3:-1]]
-            yield {"images": images, "texts": json.loads(row[1]), "source": row[2], **dict(zip(names, values, strict=True))}
+            low, scores = (json.loads(v) if isinstance(v, str) else v or {} for v in row[3:5])
+            columns = {f"{axis}_{kind}": value for axis in RATING_AXES
+                       for kind, value in (("ratings", scores.get(axis)), ("min", low.get(axis)))}
+            yield {"images": images, "texts": json.loads(row[1]), "source": row[2], **columns}
 
 
 def _pyarrow_run(subset_id: int, out_dir: Path, *, in_memory: bool) -> tuple[int, float]:

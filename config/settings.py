@@ -162,6 +162,9 @@ FINECURATE_LLM_BASE_URL = env_str("FINECURATE_LLM_BASE_URL")
 FINECURATE_LLM_MODEL = env_str("FINECURATE_LLM_MODEL")
 FINECURATE_LLM_API_KEY = env_str("FINECURATE_LLM_API_KEY")
 FINECURATE_LLM_TIMEOUT = env_float("FINECURATE_LLM_TIMEOUT", 60.0, minimum=1.0)
+FINECURATE_LLM_CONCURRENCY = env_int("FINECURATE_LLM_CONCURRENCY", 8, minimum=1)
+FINECURATE_TRANSFORMERS_MODEL_DIR = env_str("FINECURATE_TRANSFORMERS_MODEL_DIR")
+FINECURATE_DUPLICATE_THRESHOLD = env_float("FINECURATE_DUPLICATE_THRESHOLD", 0.95, minimum=0.0, maximum=1.0)
 FINECURATE_REVIEW_LEASE_SECONDS = env_int("FINECURATE_REVIEW_LEASE_SECONDS", 600, minimum=10)
 # A worker beats every FINECURATE_JOB_HEARTBEAT_SECONDS while it runs a job; a running job silent for
 # FINECURATE_JOB_STALL_SECONDS has lost its worker: the page shows it stalled and offers Retry and Cancel.
@@ -200,6 +203,7 @@ CELERY_IMPORTS = [
     "workers.tasks.exports",
     "workers.tasks.actions",
     "workers.tasks.hard_negatives",
+    "workers.tasks.ratings",
 ]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from curation.api.permissions import perm_required
-from curation.models import Sample, SampleImage, Subset
-from curation.models.samples import RATING_AXES
+from curation.models import Rating, Sample, SampleImage, Subset
+from curation.models.ratings import RATING_AXES
 from curation.services.subsets import subset_open_checks, subset_stats, subsets_with_counts
 
 CanViewSubsets = perm_required("curation.view_subset")
@@ -117,6 +117,7 @@ class SampleOut(serializers.ModelSerializer):
     turns = serializers.SerializerMethodField()
     images = SampleImageOut(source="sample_images", many=True, read_only=True)
     ratings = serializers.SerializerMethodField()
+    rating_engine = serializers.SerializerMethodField()
     mapping_version = serializers.IntegerField(source="mapping.version", allow_null=True, default=None, read_only=True)
 
     class Meta:
@@ -129,7 +130,22 @@ class SampleOut(serializers.ModelSerializer):
 
     @extend_schema_field(RatingsOut)
     def get_ratings(self, sample: Sample) -> dict[str, dict[str, Any]]:
-        return {axis: {"ratings": getattr(sample, f"{axis}_ratings"), "min": getattr(sample, f"{axis}_min")} for axis in RATING_AXES}
+        # The current judge's ratings per turn (prefetched: judge rows and the minima cache).
+        minima = {row.axis: row for row in sample.rating_minima.all()}
+        out: dict[str, dict[str, Any]] = {}
+        for axis in RATING_AXES:
+            cached = minima.get(axis)
+            if cached is None:
+                out[axis] = {"ratings": None, "min": None}
+                continue
+            scores = {r.turn: r.score for r in sample.ratings.all()
+                      if r.axis == axis and r.engine == cached.engine and r.engine_version == cached.engine_version}
+            out[axis] = {"ratings": [scores.get(i) for i in range(len(sample.turns or []))], "min": cached.minimum}
+        return out
+
+    def get_rating_engine(self, sample: Sample) -> str:
+        cached = next(iter(sample.rating_minima.all()), None)
+        return f"{cached.engine} {cached.engine_version}".strip() if cached else ""
 
 
 # --- filters and pagination ---
@@ -216,7 +232,8 @@ class SubsetSamples(generics.ListAPIView):
         return (
             Sample.objects.filter(subset=subset)
             .select_related("source", "mapping")
-            .prefetch_related(Prefetch("sample_images", queryset=images))
+            .prefetch_related(Prefetch("sample_images", queryset=images), "rating_minima",
+                              Prefetch("ratings", queryset=Rating.objects.filter(rater__isnull=True)))
         )
 
 

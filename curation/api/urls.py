@@ -2,7 +2,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from curation.api import actions, export_archive, exports, hard_negatives, review, sources, subsets
+from curation.api import actions, export_archive, exports, hard_negatives, ratings, review, sources, subsets
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -15,4 +15,5 @@ urlpatterns = [
     *review.urlpatterns,
     *actions.urlpatterns,
     *hard_negatives.urlpatterns,
+    *ratings.urlpatterns,
 ]

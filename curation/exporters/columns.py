@@ -1,24 +1,24 @@
 """The built-in column providers: quality ratings (part of the FineVision layout) and provenance."""
+from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from curation.exporters.registry import Column, ColumnProvider, register_column
-from curation.models import Sample
-from curation.models.samples import RATING_AXES
-
-
-def _int_list(value: Any) -> list[int] | None:
-    if value is None:
-        return None
-    return [int(v) for v in value]
+from curation.models import Rating, Sample, SampleRating
+from curation.models.ratings import RATING_AXES
 
 
 @register_column
 class RatingColumns(ColumnProvider):
+    """FineVision's rating columns from the Rating rows of each sample's current judge (the SampleRating cache)."""
+
     name = "ratings"
     label = "Quality ratings"
-    description = "Per-turn ratings (1-5) on each axis and their minimum; null until a judge has rated the sample."
+    description = (
+        "Per-turn ratings (1-5) on each axis from the sample's current judge, and their minimum; "
+        "null until a judge has rated the sample (a turn's entry is null where the judge had no evidence)."
+    )
     default = True
     columns = tuple(
         column
@@ -28,29 +28,47 @@ class RatingColumns(ColumnProvider):
             Column(f"{axis}_min", "int64", f"lowest {axis} rating over the turns"),
         )
     )
-    sample_fields = tuple(column.name for column in columns)
+    sample_fields = ()  # the records always read "turns", whose length the per-turn lists follow
 
-    def values(self, sample: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for axis in RATING_AXES:
-            out[f"{axis}_ratings"] = _int_list(sample[f"{axis}_ratings"])
-            out[f"{axis}_min"] = sample[f"{axis}_min"]
+    def batch_values(self, samples: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        ids = [sample["pk"] for sample in samples]
+        current = {(row.sample_id, row.axis): row for row in SampleRating.objects.filter(sample_id__in=ids)}
+        scores: dict[tuple[int, str], dict[int, int | None]] = defaultdict(dict)
+        judged = Rating.objects.filter(sample_id__in=ids, rater__isnull=True).values_list(
+            "sample_id", "axis", "turn", "score", "engine", "engine_version"
+        )
+        for sample_id, axis, turn, score, engine, version in judged:
+            cached = current.get((sample_id, axis))
+            if cached is not None and cached.engine == engine and cached.engine_version == version:
+                scores[(sample_id, axis)][turn] = score
+        out: dict[int, dict[str, Any]] = {}
+        for sample in samples:
+            row: dict[str, Any] = {}
+            turns = len(sample["turns"] or [])
+            for axis in RATING_AXES:
+                cached = current.get((sample["pk"], axis))
+                if cached is None:
+                    row[f"{axis}_ratings"], row[f"{axis}_min"] = None, None
+                    continue
+                by_turn = scores[(sample["pk"], axis)]
+                row[f"{axis}_ratings"] = [by_turn.get(i) for i in range(turns)]
+                row[f"{axis}_min"] = cached.minimum
+            out[sample["pk"]] = row
         return out
 
     def summary(self, samples: QuerySet[Sample]) -> dict[str, Any]:
-        rated_any = Q()
-        for axis in RATING_AXES:
-            rated_any |= Q(**{f"{axis}_min__isnull": False})
+        minima = SampleRating.objects.filter(sample__in=samples.order_by().values("pk"))
         axes = {}
         for axis in RATING_AXES:
-            field = f"{axis}_min"
-            rows = samples.order_by().filter(**{f"{field}__isnull": False}).values_list(field).annotate(n=Count("id"))
+            rows = minima.filter(axis=axis, minimum__isnull=False).values_list("minimum").annotate(n=Count("id")).order_by()
             histogram = {str(value): n for value, n in sorted(rows)}
             axes[axis] = {"rated": sum(histogram.values()), "min_histogram": histogram}
         engines = sorted(
-            set(samples.order_by().exclude(rating_engine="").values_list("rating_engine", flat=True).distinct())
+            f"{engine} {version}".strip()
+            for engine, version in minima.values_list("engine", "engine_version").distinct().order_by()
         )
-        return {"rated": samples.filter(rated_any).count(), "axes": axes, "engines": engines}
+        rated = minima.filter(minimum__isnull=False).values("sample_id").distinct().count()
+        return {"rated": rated, "axes": axes, "engines": sorted(set(engines))}
 
 
 @register_column

@@ -12,6 +12,7 @@ from curation.models.exports import Export, ExportFile
 from curation.models.hardneg import HardNegative, HardNegativeStep
 from curation.models.jobs import Job, JobAttempt, JobError
 from curation.models.mapping import Mapping, MappingStagedRow
+from curation.models.ratings import RatedTurn, Rating, SampleRating
 from curation.models.review import Decision, ReviewItem, ReviewQueue
 from curation.models.samples import Benchmark, BenchmarkImage, Sample, SampleImage, Subset
 from curation.models.sources import Image, Source, SourceRow
@@ -37,10 +38,13 @@ __all__ = [
     "JobError",
     "Mapping",
     "MappingStagedRow",
+    "RatedTurn",
+    "Rating",
     "ReviewItem",
     "ReviewQueue",
     "Sample",
     "SampleImage",
+    "SampleRating",
     "Source",
     "SourceRow",
     "Subset",

@@ -4,8 +4,6 @@ from django.db import models
 
 from curation.models.sources import Image, Source
 
-RATING_AXES = ("formatting", "relevance", "visual_dependency", "image_correspondence")
-
 
 class Subset(models.Model):
     """A named group of samples of one category, approved as a unit for export."""
@@ -70,16 +68,6 @@ class Sample(models.Model):
     image_count = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     reject_reason = models.CharField(max_length=32, blank=True)
-    # Per-turn quality ratings (1-5) per axis and their minimum; null until a judge has rated the sample.
-    formatting_ratings = models.JSONField(null=True, blank=True)
-    relevance_ratings = models.JSONField(null=True, blank=True)
-    visual_dependency_ratings = models.JSONField(null=True, blank=True)
-    image_correspondence_ratings = models.JSONField(null=True, blank=True)
-    formatting_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    relevance_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    visual_dependency_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    image_correspondence_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    rating_engine = models.CharField(max_length=200, blank=True)
     images = models.ManyToManyField(Image, through="SampleImage", related_name="samples")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -87,13 +75,6 @@ class Sample(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["subset", "source", "row_number"], name="sample_unique_provenance"),
-            *[
-                models.CheckConstraint(
-                    condition=models.Q(**{f"{axis}_min__isnull": True}) | models.Q(**{f"{axis}_min__gte": 1, f"{axis}_min__lte": 5}),
-                    name=f"sample_{axis}_min_1_5",
-                )
-                for axis in RATING_AXES
-            ],
         ]
         indexes = [models.Index(fields=["subset", "status", "id"], name="sample_subset_status")]
 

@@ -12,8 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from curation.models import Sample, SampleImage, Subset
-from curation.models.samples import RATING_AXES
+from curation.models import Sample, SampleImage, SampleRating, Subset
 from curation.review.kinds import (
     Change,
     DecisionForm,
@@ -129,10 +128,14 @@ def sample_subset_targets(subset: Subset) -> QuerySet:
 
 def sample_facts(samples: Iterable[Sample]) -> dict[str, tuple[float | None, dict[str, Any]]]:
     """Score = the lowest quality rating over the four axes (None until rated), for filters."""
+    samples = list(samples)
+    minima: dict[int, list[int]] = {}
+    for sample_id, low in SampleRating.objects.filter(sample__in=samples, minimum__isnull=False).values_list("sample_id", "minimum"):
+        if low is not None:
+            minima.setdefault(sample_id, []).append(low)
     facts = {}
     for sample in samples:
-        minima = [getattr(sample, f"{axis}_min") for axis in RATING_AXES]
-        rated = [m for m in minima if m is not None]
+        rated = minima.get(sample.pk, [])
         facts[str(sample.pk)] = (
             float(min(rated)) if rated else None,
             {"source": sample.source_id, "images": sample.image_count, "turns": len(sample.turns or [])},

@@ -56,3 +56,4 @@ APPLY_ACTIONS = register_job_kind(JobKind("apply_actions", "Apply action mapping
 HARD_NEGATIVES = register_job_kind(
     JobKind("hard_negatives", "Generate hard negatives", "workers.tasks.hard_negatives.hard_negatives_generate", "cpu")
 )
+RATE_QUALITY = register_job_kind(JobKind("rate_quality", "Rate quality", "workers.tasks.ratings.ratings_run", "cpu"))

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from curation.errors import ApplicationError
 from curation.models import Mapping, MappingStagedRow, Sample, SampleImage, Subset
+from curation.services.ratings import ratings_forget, ratings_forget_where
 
 SWAP_BATCH_SIZE = 1000
 # Fields a re-map resets: the turns changed, so earlier reviews and ratings no longer describe them.
@@ -15,15 +16,6 @@ RESET_ON_REMAP = {
     "status": Sample.Status.PENDING,
     "reject_reason": "",
     "original_turns": None,
-    "formatting_ratings": None,
-    "relevance_ratings": None,
-    "visual_dependency_ratings": None,
-    "image_correspondence_ratings": None,
-    "formatting_min": None,
-    "relevance_min": None,
-    "visual_dependency_min": None,
-    "image_correspondence_min": None,
-    "rating_engine": "",
 }
 
 
@@ -105,6 +97,7 @@ def _swap_in_sql(*, mapping: Mapping, subset: Subset) -> int:
             "WHERE st.mapping_id = %s",
             [subset.pk, mapping.source_id, mapping.pk],
         )
+    ratings_forget_where(samples=Sample.objects.filter(subset=subset, source_id=mapping.source_id, mapping=mapping))
     return written
 
 
@@ -143,6 +136,7 @@ def _swap_in_orm(*, mapping: Mapping, subset: Subset) -> int:
             update_fields=["mapping", "turns", "image_count", *RESET_ON_REMAP],
         )
         SampleImage.objects.filter(sample__in=[s.pk for s in samples]).delete()
+        ratings_forget(sample_ids=[s.pk for s in samples])
         SampleImage.objects.bulk_create(
             [
                 SampleImage(sample_id=sample.pk, image_id=sha, position=position)

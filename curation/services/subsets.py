@@ -13,8 +13,17 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from curation.errors import ApplicationError
-from curation.models import ApprovalPolicy, Job, Mapping, ReviewItem, Sample, SampleImage, Source, Subset
-from curation.models.samples import RATING_AXES
+from curation.models import (
+    ApprovalPolicy,
+    Job,
+    Mapping,
+    ReviewItem,
+    Sample,
+    SampleImage,
+    SampleRating,
+    Source,
+    Subset,
+)
 from curation.review.kinds import kind_label
 from curation.services.approval import (
     ApprovalCheck,
@@ -229,9 +238,6 @@ def subset_stats(*, subset: Subset) -> SubsetStats:
     samples = Sample.objects.filter(subset=subset).order_by()
     by_status = {status: 0 for status in Sample.Status.values}
     by_status.update(dict(samples.values_list("status").annotate(n=Count("id"))))
-    rated_any = Q()
-    for axis in RATING_AXES:
-        rated_any |= Q(**{f"{axis}_min__isnull": False})
     per_source = dict(samples.values_list("source_id").annotate(n=Count("id")))
     sources = [
         {"id": s.pk, "name": s.name, "license": s.license, "samples": per_source[s.pk]}
@@ -241,7 +247,7 @@ def subset_stats(*, subset: Subset) -> SubsetStats:
         samples=sum(by_status.values()),
         by_status=by_status,
         images=SampleImage.objects.filter(sample__subset=subset).count(),
-        rated=samples.filter(rated_any).count(),
+        rated=SampleRating.objects.filter(sample__subset=subset, minimum__isnull=False).values("sample_id").distinct().count(),
         sources=sources,
     )
 

@@ -2,6 +2,7 @@
 import pytest
 
 from curation.models import Sample
+from tests.curation.ratings.makers import ratings_make
 from tests.factories import approved_subset_make, image_make, sample_make, source_make, subset_make
 
 pytestmark = pytest.mark.django_db
@@ -36,8 +37,8 @@ def test_subset_detail_shows_sources_and_open_checks(reviewer_api):
 def test_samples_page_through_with_a_cursor_in_id_order(curator_api):
     subset = approved_subset_make(samples=5, name="Paged")
     ids = list(subset.samples.order_by("pk").values_list("pk", flat=True))
-    two = sample_make(subset=subset, source=subset.samples.first().source, images=[image_make(), image_make()],
-                      formatting_ratings=[5], formatting_min=5)
+    two = sample_make(subset=subset, source=subset.samples.first().source, images=[image_make(), image_make()])
+    ratings_make(two, formatting=[5])
 
     first = curator_api.get(f"/api/subsets/{subset.pk}/samples/", {"page_size": 4}).json()
     assert [s["id"] for s in first["results"]] == ids[:4] and first["previous"] is None

@@ -11,7 +11,8 @@ from PIL import Image as PILImage
 
 from curation.exporters import parquet
 from curation.models import Export, Sample
-from curation.models.samples import RATING_AXES
+from curation.models.ratings import RATING_AXES
+from tests.curation.ratings.makers import ratings_make
 from tests.factories import approved_subset_make, export_build_now, image_make, sample_make, source_make
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +25,7 @@ def _root(export: Export) -> Path:
 def test_parquet_export_loads_with_datasets_and_decodes_images(curator):
     subset = approved_subset_make(samples=3, name="Chart QA")
     rated = Sample.objects.filter(subset=subset).order_by("pk").first()
-    Sample.objects.filter(pk=rated.pk).update(
-        formatting_ratings=[4, 5], formatting_min=4, relevance_ratings=[3, 5], relevance_min=3, rating_engine="rules-judge"
-    )
+    ratings_make(rated, engine="rules-judge", formatting=[4], relevance=[3])
     two_images = sample_make(
         subset=subset, source=rated.source, images=[image_make(fmt="JPEG", size=(16, 12)), image_make()],
         turns=[{"user": "Compare.", "assistant": "Left is red."}, {"user": "And?", "assistant": "Right too."}],
@@ -45,7 +44,7 @@ def test_parquet_export_loads_with_datasets_and_decodes_images(curator):
     assert isinstance(rows[0]["images"][0], PILImage.Image)
     assert rows[0]["texts"] == [{"user": "Question 0?", "assistant": "Answer 0."}]
     assert rows[0]["source"] == rated.source.name
-    assert rows[0]["formatting_ratings"] == [4, 5] and rows[0]["formatting_min"] == 4
+    assert rows[0]["formatting_ratings"] == [4] and rows[0]["formatting_min"] == 4
     assert rows[0]["visual_dependency_ratings"] is None and rows[0]["visual_dependency_min"] is None
     for axis in RATING_AXES:
         assert f"{axis}_ratings" in ds.column_names and f"{axis}_min" in ds.column_names

@@ -13,6 +13,7 @@ from curation.exporters.records import (
 )
 from curation.exporters.registry import SubsetPart, columns_for
 from curation.models import Image, Sample
+from tests.curation.ratings.makers import ratings_make
 from tests.factories import approved_subset_make, image_make, sample_make
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,8 @@ def test_batches_cover_every_sample_once_in_id_order():
 def test_records_carry_images_in_position_order_and_provider_columns():
     subset = approved_subset_make(samples=1)
     first, second = image_make(fmt="JPEG"), image_make()
-    sample = sample_make(subset=subset, source=subset.samples.first().source, images=[first, second], relevance_min=2)
+    sample = sample_make(subset=subset, source=subset.samples.first().source, images=[first, second])
+    ratings_make(sample, relevance=[2])
     part = SubsetPart(id=subset.pk, name=subset.name, slug="s", category=subset.category)
 
     records = [r for batch in record_batches(Sample.objects.filter(pk=sample.pk), part=part, sources={sample.source_id: "src"},

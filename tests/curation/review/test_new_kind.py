@@ -26,10 +26,10 @@ class RatingForm(DecisionForm):
 
 
 def rating_effect(*, target, verdict, data, actor):
-    before = {"rating_engine": target.rating_engine}
-    target.rating_engine = f"human:{verdict}"
-    target.save(update_fields=["rating_engine"])
-    return EffectResult(before=before, after={"rating_engine": target.rating_engine})
+    before = {"reject_reason": target.reject_reason}
+    target.reject_reason = f"human:{verdict}"
+    target.save(update_fields=["reject_reason"])
+    return EffectResult(before=before, after={"reject_reason": target.reject_reason})
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_a_kind_made_of_a_form_a_template_and_an_effect_runs_on_the_machinery(ra
     response = reviewer_client.post(f"/review/items/{current}/decide/", {"verdict": "poor", "reason": "blurry"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     decided = Decision.objects.get(item_id=current)
-    assert (decided.verdict, decided.reason, decided.after) == ("poor", "blurry", {"rating_engine": "human:poor"})
+    assert (decided.verdict, decided.reason, decided.after) == ("poor", "blurry", {"reject_reason": "human:poor"})
 
     second = review_claim_next(queue=queue, user=second_reviewer)
     assert second.round == 2 and second.target_id == decided.target_id
@@ -66,7 +66,7 @@ def test_a_kind_made_of_a_form_a_template_and_an_effect_runs_on_the_machinery(ra
     })
     assert review_bulk_run(job=job)["decided"] == 2  # no bulk_effect: the kind's effect runs per item
     sample_type = ContentType.objects.get_for_model(Sample)
-    assert set(Sample.objects.filter(pk__in=[s.pk for s in samples[1:]]).values_list("rating_engine", flat=True)) == {"human:good"}
+    assert set(Sample.objects.filter(pk__in=[s.pk for s in samples[1:]]).values_list("reject_reason", flat=True)) == {"human:good"}
     assert Decision.objects.filter(job=job, target_type=sample_type).count() == 2
 
 

@@ -7,6 +7,7 @@ from curation.models import Job, ReviewItem, ReviewQueue
 from curation.services import job_kinds
 from curation.services.review import InvalidQueueSettings, review_queue_create
 from curation.services.review_fill import review_fill_start, review_queue_fill
+from tests.curation.ratings.makers import ratings_make
 from tests.curation.review.builders import samples_make
 from tests.jobs import job_wait_finished
 
@@ -66,8 +67,7 @@ def test_bad_fractions_are_refused_with_a_reason():
 
 def test_the_fill_sample_scores_and_attributes_for_filters():
     samples = samples_make(count=2, images=2)
-    samples[0].formatting_min, samples[0].relevance_min = 4, 2
-    samples[0].save()
+    ratings_make(samples[0], formatting=[4, 5], relevance=[2, 3])
     queue = review_queue_create(kind="sample", subset=samples[0].subset, by=None)
     review_queue_fill(queue=queue)
     rated = queue.items.get(target_id=str(samples[0].pk))

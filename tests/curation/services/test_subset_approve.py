@@ -17,6 +17,7 @@ from curation.services.subsets import (
     subset_reopen,
     subset_stats,
 )
+from tests.curation.ratings.makers import ratings_make
 from tests.curation.review.builders import spot_check_pass
 from tests.factories import image_make, mapping_make, sample_make, source_make, subset_make
 
@@ -135,7 +136,8 @@ def test_reopening_takes_the_subset_back_to_draft_with_the_reason(ready_subset, 
 
 def test_stats_count_samples_by_state_sources_images_and_ratings(unreviewed_subset):
     sample = unreviewed_subset.samples.order_by("pk").first()
-    type(sample).objects.filter(pk=sample.pk).update(status="accepted", relevance_min=4, relevance_ratings=[4])
+    type(sample).objects.filter(pk=sample.pk).update(status="accepted")
+    ratings_make(sample, relevance=[4])
 
     stats = subset_stats(subset=unreviewed_subset)
 
