@@ -21,7 +21,7 @@ def _archive(client, export) -> bytes:
 @pytest.mark.django_db
 def test_a_parquet_export_archive_unpacks_to_a_folder_datasets_loads_by_subset_name(curator_api, tmp_path):
     subset = approved_subset_make(samples=5, name="Bar charts")
-    export = export_build_now(subsets=[subset], format="parquet", filters={"decision": {"statuses": ["pending"]}})
+    export = export_build_now(subsets=[subset], format="parquet")
     body = _archive(curator_api, export)
     with tarfile.open(fileobj=io.BytesIO(body)) as tar:
         names = tar.getnames()
@@ -37,7 +37,7 @@ def test_a_parquet_export_archive_unpacks_to_a_folder_datasets_loads_by_subset_n
 @pytest.mark.django_db
 def test_every_file_of_a_llava_export_is_in_the_archive_with_its_bytes(curator_api):
     subset = approved_subset_make(samples=3, name="Llava")
-    export = export_build_now(subsets=[subset], format="llava_jsonl", filters={"decision": {"statuses": ["pending"]}})
+    export = export_build_now(subsets=[subset], format="llava_jsonl")
     with tarfile.open(fileobj=io.BytesIO(_archive(curator_api, export))) as tar:
         for export_file in export.files.all():
             member = tar.extractfile(f"finecurate-export-{export.pk}/{export_file.name}")
@@ -47,7 +47,7 @@ def test_every_file_of_a_llava_export_is_in_the_archive_with_its_bytes(curator_a
 @pytest.mark.django_db
 def test_an_unfinished_export_has_no_archive_and_a_reviewer_gets_none(curator_api, reviewer_api):
     subset = approved_subset_make(samples=1)
-    export = export_build_now(subsets=[subset], format="parquet", filters={"decision": {"statuses": ["pending"]}})
+    export = export_build_now(subsets=[subset], format="parquet")
     assert reviewer_api.get(f"/api/exports/{export.pk}/archive/").status_code == 403
     Export.objects.filter(pk=export.pk).update(state=Export.State.RUNNING)
     response = curator_api.get(f"/api/exports/{export.pk}/archive/")

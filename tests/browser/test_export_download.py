@@ -8,7 +8,7 @@ from tests.factories import approved_subset_make, export_build_now
 @pytest.mark.django_db(transaction=True)
 def test_a_ready_export_offers_the_archive_first_and_hides_deleting(browser_instance, live_server, curator):
     subset = approved_subset_make(samples=2, name="Ready one")
-    export = export_build_now(subsets=[subset], format="parquet", filters={"decision": {"statuses": ["pending"]}})
+    export = export_build_now(subsets=[subset], format="parquet")
     context = browser_instance.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.goto(f"{live_server.url}/login/")

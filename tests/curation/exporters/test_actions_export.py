@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from curation.models import Export, Subset
+from curation.models import Export, Sample, Subset
 from curation.services.actions import action_mapping_accept, action_mapping_apply, action_mapping_suggest
 from tests.curation.actions.trajectories import AGUVIS, ANDROIDCONTROL, TRAJECTORIES, Trajectory
 from tests.curation.services.test_actions import gui_source_make
@@ -25,6 +25,8 @@ def _applied_subset(curator):
     mapping = action_mapping_suggest(source=source)
     action_mapping_accept(mapping=mapping, by=curator)
     action_mapping_apply(mapping=mapping)
+    # Reviewed and approved: exports keep accepted samples unless asked otherwise.
+    Sample.objects.filter(subset=subset).update(status="accepted")
     Subset.objects.filter(pk=subset.pk).update(status="approved", approved_at=timezone.now())
     return subset, samples
 

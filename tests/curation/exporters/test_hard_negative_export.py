@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from curation.models import HardNegative, Subset
+from curation.models import HardNegative, Sample, Subset
 from tests.curation.services.test_hard_negatives import caption_subset
 from tests.factories import export_build_now
 
@@ -26,6 +26,8 @@ def _reviewed_subset():
         elif i % 3 == 1:
             negative.review = "valid"
         negative.save()
+    # Reviewed and approved: exports keep accepted samples unless asked otherwise.
+    Sample.objects.filter(subset=subset).update(status="accepted")
     Subset.objects.filter(pk=subset.pk).update(status="approved", approved_at=timezone.now())
     subset.refresh_from_db()
     return subset, samples, negatives
