@@ -162,6 +162,8 @@ FINECURATE_EMBEDDING_ENGINE = env_choice(
     "FINECURATE_EMBEDDING_ENGINE", "", {"", "sscd-int8-onnx", "sscd-distilled-onnx", "sscd-torchscript"}
 )
 FINECURATE_ONNX_THREADS = env_int("FINECURATE_ONNX_THREADS", 2, minimum=1)
+# Approval policy: refuse to approve a subset on which the near-duplicate and leak checks never ran.
+FINECURATE_APPROVAL_REQUIRES_COPY_CHECKS = env_bool("FINECURATE_APPROVAL_REQUIRES_COPY_CHECKS", False)
 FINECURATE_VERIFY_THRESHOLD = env_float("FINECURATE_VERIFY_THRESHOLD", 0.35, minimum=0.0, maximum=1.0)
 FINECURATE_REVIEW_LEASE_SECONDS = env_int("FINECURATE_REVIEW_LEASE_SECONDS", 600, minimum=10)
 # A worker beats every FINECURATE_JOB_HEARTBEAT_SECONDS while it runs a job; a running job silent for

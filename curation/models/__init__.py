@@ -1,4 +1,5 @@
 """Models of the curation domain, one module per concern; import them from here."""
+from curation.models.duplicates import DuplicatePair, DuplicateScan, ImageEmbedding
 from curation.models.exports import Export, ExportFile
 from curation.models.jobs import Job, JobError
 from curation.models.mapping import Mapping, MappingStagedRow
@@ -10,9 +11,12 @@ __all__ = [
     "Benchmark",
     "BenchmarkImage",
     "Decision",
+    "DuplicatePair",
+    "DuplicateScan",
     "Export",
     "ExportFile",
     "Image",
+    "ImageEmbedding",
     "Job",
     "JobError",
     "Mapping",

@@ -6,6 +6,7 @@ transition is a Decision row. Only approved subsets can be exported.
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 from curation.models import Job, Mapping, ReviewItem, ReviewQueue, Sample, SampleImage, Source, Subset
 from curation.models.samples import RATING_AXES
 from curation.services.decisions import decision_record
+from curation.services.dedup_pairs import dedup_open_checks
 
 UNFINISHED_JOB_STATES = (Job.State.QUEUED, Job.State.RUNNING)
 
@@ -111,6 +113,11 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
         checks.append(
             OpenCheck("review_items_open", f"{n:,} {kinds.get(kind, kind).lower()} items are not decided yet.", count=n, url="/review/")
         )
+
+    for code, message, count in dedup_open_checks(
+        subset=subset, require_run=settings.FINECURATE_APPROVAL_REQUIRES_COPY_CHECKS
+    ):
+        checks.append(OpenCheck(code, message, count=count, url=f"/subsets/{subset.pk}/copies/"))
 
     for job in subset_running_jobs(subset=subset):
         checks.append(
