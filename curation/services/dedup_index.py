@@ -75,7 +75,7 @@ def range_pairs(
     for start in range(0, len(queries), QUERY_BATCH):
         batch = np.ascontiguousarray(queries[start : start + QUERY_BATCH], dtype=np.float32)
         lims, sims, ids = index.range_search(batch, float(radius))
-        q = np.repeat(np.arange(len(batch), dtype=np.int64), np.diff(lims)) + start
+        q = np.repeat(np.arange(len(batch), dtype=np.int64), np.diff(lims).astype(np.int64)) + start
         b = ids.astype(np.int64)
         if not exact and len(b):
             sims = np.einsum("ij,ij->i", batch[q - start], np.asarray(base[b], dtype=np.float32))
