@@ -27,7 +27,7 @@ RATIO = 0.8
 RANSAC_PIXELS = 4.0  # at WORK_SIDE; a copy maps within a few pixels, parallax does not
 MIN_INLIERS = 15  # the documented default: a pair is a verified copy at this many inliers...
 MIN_COVERAGE = 0.05  # ...spread over at least this fraction of both images (bounding box of the inliers)...
-MIN_PLANAR_RATIO = 0.9  # ...and fitting one similarity transform nearly as well as a fundamental matrix
+MIN_PLANAR_RATIO = 0.95  # ...and fitting one similarity transform nearly as well as a fundamental matrix
 EPIPOLAR_PIXELS = 1.0
 MAX_KEPT_MATCHES = 60  # matched points stored as evidence
 
