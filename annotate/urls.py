@@ -2,7 +2,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from annotate.views import audit, dashboard, exports, home, mapping, review, sources, subsets
+from annotate.views import audit, dashboard, dedup, exports, home, mapping, review, sources, subsets
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="annotate/login.html"), name="login"),
@@ -15,4 +15,5 @@ urlpatterns = [
     *exports.urlpatterns,
     *audit.urlpatterns,
     *dashboard.urlpatterns,
+    *dedup.urlpatterns,
 ]
