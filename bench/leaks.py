@@ -6,7 +6,7 @@ copies of benchmark vectors (the leaks). Flat (exact range search) is timed on a
 scaled to all of it; recall is against what Flat finds for that sample.
 
 Goal: >= 5x faster than Flat at recall >= 0.99.
-Usage: .venv/bin/python bench/leaks.py [--quick]   (quick: a 150k-vector benchmark, 20k corpus)
+Usage: .venv/bin/python bench/leaks.py [--quick]   (quick: an 80k-vector benchmark, 10k corpus)
 """
 import argparse
 import json
@@ -32,7 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    bench_n, corpus_n = (150_000, 20_000) if args.quick else (730_287, 100_000)
+    bench_n, corpus_n = (80_000, 10_000) if args.quick else (730_287, 100_000)
     bench = clustered(bench_n, seed=10)
     # The corpus: its own images (same themes) plus copies of 2% as many benchmark images (the leaks).
     leaks_at = np.random.default_rng(11).choice(bench_n, int(corpus_n * 0.02), replace=False)

@@ -14,7 +14,8 @@ import numpy as np
 
 EXACT_LIMIT = 50_000
 RECHECK_MARGIN = 0.01  # search this much below the threshold, then keep what the exact re-check passes
-TRAIN_PER_CELL = 40
+TRAIN_PER_CELL = 30
+KMEANS_ITERATIONS = 10
 QUERY_BATCH = 4_096
 
 
@@ -47,6 +48,8 @@ def index_build(vectors: np.ndarray, plan: SearchPlan, seed: int = 0) -> faiss.I
         return index
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFScalarQuantizer(quantizer, dim, plan.nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+    index.cp.niter = KMEANS_ITERATIONS
+    index.cp.seed = seed
     rng = np.random.default_rng(seed)
     sample_size = min(len(vectors), plan.nlist * TRAIN_PER_CELL)
     sample = vectors[np.sort(rng.choice(len(vectors), sample_size, replace=False))]

@@ -2,7 +2,11 @@
 import pytest
 
 from curation.models import BenchmarkImage, DuplicatePair, DuplicateScan, ImageEmbedding, Job, ReviewItem
-from curation.services.benchmarks import benchmark_register, contamination_for_benchmark, contamination_for_subset
+from curation.services.benchmarks import (
+    benchmark_register,
+    contamination_for_benchmark,
+    contamination_for_subset,
+)
 from curation.services.dedup import DedupInvalid, dedup_scan_start
 from curation.services.diversity import subset_diversity
 from curation.services.subsets import subset_open_checks
