@@ -2,7 +2,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from curation.api import exports, review, sources, subsets
+from curation.api import dedup, exports, review, sources, subsets
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -12,4 +12,5 @@ urlpatterns = [
     *subsets.urlpatterns,
     *exports.urlpatterns,
     *review.urlpatterns,
+    *dedup.urlpatterns,
 ]

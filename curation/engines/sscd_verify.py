@@ -82,7 +82,7 @@ class OrbRansacVerifier:
 
     def __init__(self) -> None:
         self.version = f"opencv {_opencv_version()} orb{ORB_FEATURES} ransac{RANSAC_PIXELS:g}px"
-        self._orb = cv2.ORB_create(nfeatures=ORB_FEATURES, fastThreshold=10)
+        self._orb = cv2.ORB_create(nfeatures=ORB_FEATURES, fastThreshold=10)  # type: ignore[attr-defined]
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
 
     def available(self) -> Availability:
@@ -119,8 +119,8 @@ class OrbRansacVerifier:
                 good.append(pair[0])
         if len(good) < 4:
             return Verification(0, len(good), mirrored)
-        src = np.float32([kp_a[m.queryIdx].pt for m in good])
-        dst = np.float32([kp_b[m.trainIdx].pt for m in good])
+        src = np.array([kp_a[m.queryIdx].pt for m in good], dtype=np.float32)
+        dst = np.array([kp_b[m.trainIdx].pt for m in good], dtype=np.float32)
         cv2.setRNGSeed(0)  # RANSAC is random: the same pair always gets the same verdict
         _, mask = cv2.estimateAffinePartial2D(
             src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PIXELS, maxIters=2000, confidence=0.995

@@ -94,8 +94,8 @@ def pair_api_payload(pair: DuplicatePair) -> dict[str, Any]:
         "evidence": pair.evidence,
         "a": {"sample": pair.a_sample_id, "image": pair.a_image_id, "url": _image_url(pair.a_image_id), "turns": pair.a_sample.turns},
         "b": (
-            {"sample": pair.b_sample_id, "image": pair.b_image_id, "url": _image_url(pair.b_image_id), "turns": pair.b_sample.turns}
-            if pair.b_sample_id
+            {"sample": pair.b_sample.pk, "image": pair.b_image_id, "url": _image_url(pair.b_image_id), "turns": pair.b_sample.turns}
+            if pair.b_sample is not None
             else {
                 "benchmark": pair.benchmark.name if pair.benchmark else None,
                 "benchmark_image": pair.benchmark_image_id,

@@ -3,7 +3,7 @@
 Decoding and resizing run in a small thread pool while the model runs on the previous batch, so the
 pipeline goes at the pace of the slower of the two (bench/embed.py measures it).
 """
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -23,8 +23,8 @@ def vector_pack(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype="<f2").tobytes()
 
 
-def vectors_unpack(blobs: Iterable[bytes], dim: int = EMBEDDING_DIM) -> np.ndarray:
-    data = b"".join(bytes(b) for b in blobs)
+def vectors_unpack(blobs: Iterable[bytes | memoryview | None], dim: int = EMBEDDING_DIM) -> np.ndarray:
+    data = b"".join(bytes(b) for b in blobs if b is not None)
     return np.frombuffer(data, dtype="<f2").astype(np.float32).reshape(-1, dim)
 
 
@@ -48,7 +48,7 @@ def _decode(image: Image) -> np.ndarray | None:
 
 
 def embed_pipeline(
-    loaders: list[Callable[[], np.ndarray | None]], embedder: ImageEmbedder, batch_size: int = EMBED_BATCH_SIZE
+    loaders: Sequence[Callable[[], np.ndarray | None]], embedder: ImageEmbedder, batch_size: int = EMBED_BATCH_SIZE
 ) -> Iterator[tuple[int, np.ndarray, list[int]]]:
     """Yields (start, vectors, failed positions) per batch; the next batch decodes while this one embeds."""
     with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
@@ -98,7 +98,7 @@ def embeddings_compute(
 def embeddings_load(*, image_ids: list[str], engine: str) -> tuple[list[str], np.ndarray]:
     """(image ids that have a vector, float32 matrix in that order)."""
     ids: list[str] = []
-    blobs: list[bytes] = []
+    blobs: list[bytes | memoryview] = []
     for start in range(0, len(image_ids), LOAD_BATCH_SIZE):
         chunk = image_ids[start : start + LOAD_BATCH_SIZE]
         rows = dict(ImageEmbedding.objects.filter(engine=engine, image_id__in=chunk).values_list("image_id", "vector"))

@@ -26,7 +26,8 @@ class Command(BaseCommand):
             if subset is None:
                 raise CommandError(f"no subset {ref}")
             subsets.append(subset)
-        benchmarks = list(Benchmark.objects.filter(name__in=options["benchmark"])) if options["benchmark"] else list(Benchmark.objects.all())
+        names = [str(n) for n in options["benchmark"]]  # type: ignore[attr-defined]
+        benchmarks = list(Benchmark.objects.filter(name__in=names)) if names else list(Benchmark.objects.all())
         try:
             scan = dedup_scan_start(
                 kind="leak" if options["leak"] else "duplicate",
