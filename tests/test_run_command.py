@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_SOURCES = {"demo-llava", "demo-cauldron", "demo-sharegpt"}
+DEMO_SOURCES = {"demo-llava", "demo-cauldron", "demo-sharegpt", "demo-gui"}
+# Rows of each demo source: twelve photographs, five GUI trajectories.
+DEMO_ROWS = {"demo-llava": 12, "demo-cauldron": 12, "demo-sharegpt": 12, "demo-gui": 5}
 
 
 def _free_port() -> int:
@@ -83,7 +85,7 @@ def test_up_serves_the_demo_with_a_printed_login_and_a_working_worker(running_ap
         return ready if set(ready) == DEMO_SOURCES else None
 
     ingested = _wait_for(demo_ingested, 240, "the worker to ingest the demo sources")
-    assert all(count == 12 for count in ingested.values()), ingested
+    assert ingested == DEMO_ROWS, ingested
 
     def demo_suggested():
         with sqlite3.connect(var_dir / "finecurate.sqlite3") as db:

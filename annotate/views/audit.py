@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from annotate.audit_display import target_labels, value_diff
 from annotate.review_forms import AuditFilterForm
 from annotate.views.review_access import ReviewRequest
 from curation.models import Decision
@@ -47,9 +48,10 @@ def audit_list(request: ReviewRequest) -> HttpResponse:
     page = list(rows[: PAGE_SIZE + 1])
     has_more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
+    labels = target_labels(page)
     context = {
         "form": form,
-        "rows": [(d, _json(d.before), _json(d.after)) for d in page],
+        "rows": [(d, labels[d.pk], value_diff(d.before, d.after)) for d in page],
         "next_before": page[-1].pk if has_more else None,
         "query": _filter_query(request),
     }

@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotate.requests import AppRequest
+from curation.exporters.archive import archive_folder_name, archive_size
 from curation.exporters.registry import COLUMNS, FILTERS, FORMATS, ExportConfigError, ExportFilter
 from curation.models import Export, Subset
 from curation.services.api_tokens import token_for, token_rotate
@@ -135,6 +136,7 @@ def export_detail(request: AppRequest, export_id: int) -> HttpResponse:
         "files": export.files.exclude(kind="image")[:FILES_SHOWN],
         "manifest": export.manifest,
         "manifest_json": json.dumps(export.manifest, indent=2, ensure_ascii=False) if export.manifest else "",
+        **_fetch_context(request, export),
     }
     if request.htmx:
         response = render(request, "annotate/export_detail.html#status", context)
@@ -142,6 +144,27 @@ def export_detail(request: AppRequest, export_id: int) -> HttpResponse:
             response.status_code = HTMX_STOP_POLLING
         return response
     return render(request, "annotate/export_detail.html", {**context, "subsets": export.subsets.order_by("name")})
+
+
+def _fetch_context(request: AppRequest, export: Export) -> dict[str, Any]:
+    """How to fetch the archive with a token and load it, as commands to copy (for a finished export)."""
+    if export.state != Export.State.SUCCEEDED:
+        return {}
+    folder = archive_folder_name(export)
+    slugs = [part["slug"] for part in (export.manifest or {}).get("subsets", [])] or ["<subset>"]
+    loaders = {
+        "parquet": f'load_dataset("{folder}", "{slugs[0]}")',
+        "llava_jsonl": f'load_dataset("json", data_files="{folder}/data.jsonl")',
+        "webdataset": f'load_dataset("webdataset", data_files="{folder}/shards/*.tar")',
+    }
+    archive_url = request.build_absolute_uri(reverse("api-export-archive", args=[export.pk]))
+    return {
+        "archive_folder": folder,
+        "archive_size": archive_size(export, export.files.all()),
+        "fetch_command": f'curl -fL -H "Authorization: Token $FINECURATE_TOKEN" -o {folder}.tar {archive_url} && tar xf {folder}.tar',
+        "load_command": f"python -c 'from datasets import load_dataset; print({loaders.get(export.format, loaders['parquet'])})'",
+        "other_subsets": slugs[1:],
+    }
 
 
 @login_required

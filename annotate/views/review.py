@@ -24,6 +24,7 @@ from curation.review.kinds import ReviewKind, kind_get
 from curation.review.selectors import (
     decided_today,
     item_current_reason,
+    item_position,
     queue_progress,
     queue_progress_many,
     queues_for_user,
@@ -50,8 +51,11 @@ EMPTY_PARTIAL = "annotate/review_work.html#empty"
 def item_context(item: ReviewItem, target: Any, kind: ReviewKind, *, mode: str = DecideMode.DECIDE) -> dict[str, Any]:
     revising = mode == DecideMode.REVISE
     form = kind.form(initial={"verdict": item.verdict} if revising else {}, target=target, allow_revisions=item.round == 1)
+    position, of = item_position(item=item)
     return {
         "item": item,
+        "position": position,
+        "position_of": of,
         "target": target,
         "kind": kind,
         "mode": mode,

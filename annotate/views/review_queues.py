@@ -82,7 +82,7 @@ def review_queue_fill_view(request: ReviewRequest) -> HttpResponse:
     status = 400 if form.errors else 200
     response = render(request, PANEL_STATS, _panel_context(request, subset, form if form.errors else None), status=status)
     if not form.errors:
-        response["HX-Trigger"] = "review-queued"  # the subset page's approval panel now has open items to show
+        response["HX-Trigger"] = "subset-changed"  # the subset page's panels (approval, pipeline) refresh on it
     return response
 
 

@@ -50,7 +50,10 @@ class SourceForm(forms.Form):
     )
     format = forms.ChoiceField(choices=Source.Format.choices, initial=Source.Format.AUTO)
     origin = forms.CharField(max_length=500, required=False, help_text="A URL or a citation key.")
-    license = forms.CharField(max_length=200, required=False)
+    license = forms.CharField(label="Licence", max_length=200, required=False, help_text="e.g. CC BY 4.0")
+    license_unknown = forms.BooleanField(
+        label="Nobody knows the licence (say so on purpose: approval accepts it)", required=False
+    )
     citation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
@@ -95,6 +98,7 @@ def source_create(request: HttpRequest) -> HttpResponse:
                     format=data["format"],
                     origin=data["origin"],
                     license=data["license"],
+                    license_unknown=data["license_unknown"],
                     citation=data["citation"],
                     description=data["description"],
                     created_by=request.user,

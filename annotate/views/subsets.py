@@ -10,11 +10,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.requests import AppRequest
 from curation.models import Decision, Export, Sample, SampleImage, Subset
+from curation.services.approval import approval_evaluate, user_may_override
+from curation.services.pipeline import subset_pipeline
 from curation.services.subsets import (
     SubsetNotApprovable,
     subset_approve,
@@ -26,6 +28,8 @@ from curation.services.subsets import (
 )
 
 SAMPLES_PER_PAGE = 20
+# Sent after any action that changes a subset's state; the subset page's panels refresh on it.
+SUBSET_CHANGED_EVENT = "subset-changed"
 # The sample-review area adds its panel to the subset page through this template, when it is installed.
 REVIEW_PANEL_TEMPLATE = "annotate/subset_review_panel.html"
 
@@ -56,13 +60,50 @@ def _samples_page(subset: Subset, after: int | None) -> tuple[list[Sample], int 
     return page[:SAMPLES_PER_PAGE], next_after
 
 
-def _approval_context(subset: Subset) -> dict[str, Any]:
+class ApproveForm(forms.Form):
+    override_reason = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Approve over the failing checks because",
+        help_text="Admins only: the reason is kept in the audit trail with the checks it overrode.",
+    )
+
+
+# Where a stage's or check's action leads, by the page name the services give.
+def _action_urls(subset: Subset) -> dict[str, str]:
+    return {
+        "sources": "#sources",
+        "review": f"#subset-review-{subset.pk}",
+        "approval": "#approval",
+        "open": "#approval",
+        "export": f"{reverse('export_new')}?subsets={subset.pk}",
+    }
+
+
+def _approval_context(subset: Subset, user: Any = None) -> dict[str, Any]:
+    states = approval_evaluate(subset=subset)
+    blocking = [state for state in states if state.blocking]
     return {
         "subset": subset,
         "checks": subset_open_checks(subset=subset),
+        "approval_checks": states,
+        "blocking": blocking,
+        "may_override": user_may_override(user),
         "jobs": subset_running_jobs(subset=subset),
         "reopen_form": ReopenForm(),
+        "approve_form": ApproveForm(),
+        "action_urls": _action_urls(subset),
     }
+
+
+def _pipeline_context(subset: Subset) -> dict[str, Any]:
+    return {"subset": subset, "pipeline": subset_pipeline(subset=subset), "action_urls": _action_urls(subset)}
+
+
+def _history(subset: Subset) -> list[Decision]:
+    return list(
+        Decision.objects.filter(target_type=ContentType.objects.get_for_model(Subset), target_id=str(subset.pk))
+        .select_related("actor")[:20]
+    )
 
 
 @login_required
@@ -73,7 +114,10 @@ def subset_list(request: AppRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in Subset.Status.values:
         subsets = subsets.filter(status=status)
-    return render(request, "annotate/subset_list.html", {"subsets": subsets, "status": status, "statuses": Subset.Status.choices})
+    rows = [(subset, subset_pipeline(subset=subset)) for subset in subsets]
+    stage_labels = [stage.label for stage in rows[0][1]] if rows else []
+    return render(request, "annotate/subset_list.html", {"rows": rows, "stage_labels": stage_labels, "status": status,
+                                                         "statuses": Subset.Status.choices})
 
 
 @login_required
@@ -86,12 +130,15 @@ def subset_detail(request: AppRequest, subset_id: int) -> HttpResponse:
     if request.htmx and request.GET.get("part") == "samples":
         return render(request, "annotate/subset_detail.html#samples", {"subset": subset, "samples": samples, "next_after": next_after})
     if request.htmx and request.GET.get("part") == "approval":
-        return render(request, "annotate/subset_detail.html#approval", _approval_context(subset))
-    history = Decision.objects.filter(
-        target_type=ContentType.objects.get_for_model(Subset), target_id=str(subset.pk)
-    ).select_related("actor")[:20]
+        return render(request, "annotate/subset_detail.html#approval", _approval_context(subset, request.user))
+    if request.htmx and request.GET.get("part") == "pipeline":
+        return render(request, "annotate/subset_detail.html#pipeline", _pipeline_context(subset))
+    if request.htmx and request.GET.get("part") == "history":
+        return render(request, "annotate/subset_detail.html#history", {"subset": subset, "history": _history(subset)})
+    history = _history(subset)
     context = {
-        **_approval_context(subset),
+        **_approval_context(subset, request.user),
+        **_pipeline_context(subset),
         "stats": subset_stats(subset=subset),
         "samples": samples,
         "next_after": next_after,
@@ -107,11 +154,14 @@ def subset_detail(request: AppRequest, subset_id: int) -> HttpResponse:
 @require_POST
 def subset_approve_view(request: AppRequest, subset_id: int) -> HttpResponse:
     subset = _get_subset(subset_id)
+    form = ApproveForm(request.POST)
+    reason = form.cleaned_data["override_reason"] if form.is_valid() else ""
     try:
-        subset = subset_approve(subset=subset, by=request.user)
+        subset = subset_approve(subset=subset, by=request.user, override_reason=reason)
     except SubsetNotApprovable as exc:
         return _after_change(request, subset, messages.ERROR, str(exc))
-    return _after_change(request, subset, messages.SUCCESS, f"{subset.name} is approved for export.")
+    over = " over the failing checks (the reason is in the history)" if reason.strip() else ""
+    return _after_change(request, subset, messages.SUCCESS, f"{subset.name} is approved for export{over}.")
 
 
 @login_required
@@ -131,8 +181,13 @@ def subset_reopen_view(request: AppRequest, subset_id: int) -> HttpResponse:
 def _after_change(request: AppRequest, subset: Subset, level: int, text: str) -> HttpResponse:
     """HTMX gets the approval panel with the outcome in it; a plain form post is redirected to the page."""
     if request.htmx:
-        context = {**_approval_context(_get_subset(subset.pk)), "notice": {"error": level == messages.ERROR, "text": text}}
-        return render(request, "annotate/subset_detail.html#approval", context)
+        fresh = _get_subset(subset.pk)
+        context = {**_approval_context(fresh, request.user), "notice": {"error": level == messages.ERROR, "text": text}}
+        response = render(request, "annotate/subset_detail.html#approval", context)
+        if level != messages.ERROR:
+            # Every panel that depends on the subset's state (pipeline, history) listens for this one event.
+            response["HX-Trigger"] = SUBSET_CHANGED_EVENT
+        return response
     messages.add_message(request, level, text)
     return redirect("subset_detail", subset_id=subset.pk)
 

@@ -1,2 +1,2 @@
 """Django admin for every model; one module per area."""
-from curation.admin import exports, jobs, mapping, review, samples, sources, users  # noqa: F401
+from curation.admin import actions, approval, exports, jobs, mapping, review, samples, sources, users  # noqa: F401

@@ -2,7 +2,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from curation.api import dedup, exports, review, sources, subsets
+from curation.api import actions, dedup, export_archive, exports, hard_negatives, review, sources, subsets
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -11,6 +11,9 @@ urlpatterns = [
     *sources.urlpatterns,
     *subsets.urlpatterns,
     *exports.urlpatterns,
+    *export_archive.urlpatterns,
     *review.urlpatterns,
     *dedup.urlpatterns,
+    *actions.urlpatterns,
+    *hard_negatives.urlpatterns,
 ]

@@ -1,6 +1,16 @@
 """Models of the curation domain, one module per concern; import them from here."""
+from curation.models.actions import (
+    ActionDefinition,
+    ActionMapping,
+    ActionParameter,
+    ActionSchema,
+    SampleAction,
+    SampleActionTurn,
+)
+from curation.models.approval import ApprovalPolicy
 from curation.models.duplicates import DuplicatePair, DuplicateScan, ImageEmbedding
 from curation.models.exports import Export, ExportFile
+from curation.models.hardneg import HardNegative, HardNegativeStep
 from curation.models.jobs import Job, JobError
 from curation.models.mapping import Mapping, MappingStagedRow
 from curation.models.review import Decision, ReviewItem, ReviewQueue
@@ -8,6 +18,13 @@ from curation.models.samples import Benchmark, BenchmarkImage, Sample, SampleIma
 from curation.models.sources import Image, Source, SourceRow
 
 __all__ = [
+    "ApprovalPolicy",
+    "ActionDefinition",
+    "ActionMapping",
+    "ActionParameter",
+    "ActionSchema",
+    "SampleAction",
+    "SampleActionTurn",
     "Benchmark",
     "BenchmarkImage",
     "Decision",
@@ -15,6 +32,8 @@ __all__ = [
     "DuplicateScan",
     "Export",
     "ExportFile",
+    "HardNegative",
+    "HardNegativeStep",
     "Image",
     "ImageEmbedding",
     "Job",

@@ -30,6 +30,10 @@ class Subset(models.Model):
     description = models.TextField(blank=True)
     category = models.CharField(max_length=32, choices=Category.choices, default=Category.GENERAL_VQA)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    team = models.ForeignKey(
+        "auth.Group", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The team whose approval policy applies; empty = the default policy.",
+    )
     sample_count = models.PositiveBigIntegerField(default=0, help_text="Kept by the services that add or remove samples.")
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -118,7 +122,7 @@ class Benchmark(models.Model):
     name = models.CharField(max_length=200, unique=True)
     split = models.CharField(max_length=50, default="test")
     origin = models.CharField(max_length=500, blank=True)
-    license = models.CharField(max_length=200, blank=True)
+    license = models.CharField("licence", max_length=200, blank=True)
     citation = models.TextField(blank=True)
     description = models.TextField(blank=True)
     image_count = models.PositiveBigIntegerField(default=0)

@@ -32,7 +32,10 @@ class Source(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     origin = models.CharField(max_length=500, blank=True, help_text="Where the data comes from: a URL or a citation key.")
-    license = models.CharField(max_length=200, blank=True)
+    license = models.CharField("licence", max_length=200, blank=True)
+    license_unknown = models.BooleanField(
+        default=False, help_text="Nobody knows the licence, and the curator says so on purpose (approval accepts it)."
+    )
     citation = models.TextField(blank=True)
     location = models.CharField(max_length=1000, help_text="Absolute path of the file or folder under an allowed data root.")
     image_root = models.CharField(

@@ -86,6 +86,13 @@ def queues_for_user(*, user: User) -> list[ReviewQueue]:
     return list(queues.filter(Q(assignees=None) | Q(assignees=user), active=True).distinct())
 
 
+def item_position(*, item: ReviewItem) -> tuple[int, int]:
+    """(n, of): where the item stands in its queue's order (priority, then arrival) among the items of its round."""
+    same_round = ReviewItem.objects.filter(queue_id=item.queue_id, round=item.round)
+    ahead = same_round.filter(Q(priority__gt=item.priority) | Q(priority=item.priority, pk__lte=item.pk))
+    return ahead.count(), same_round.count()
+
+
 def review_previous(*, queue: ReviewQueue, user: User, before: ReviewItem | None = None) -> ReviewItem | None:
     """The item this user decided in this queue just before `before` (or their last one)."""
     items = ReviewItem.objects.filter(queue=queue, decided_by=user, state=STATES.DECIDED, bulk_job__isnull=True)

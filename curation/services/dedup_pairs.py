@@ -8,7 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from curation.errors import ApplicationError
-from curation.models import DuplicatePair, DuplicateScan, Subset
+from curation.models import ApprovalPolicy, DuplicatePair, DuplicateScan, Subset
+from curation.services.approval import ApprovalCheck, CheckResult, approval_check_register
 
 
 class PairDecisionInvalid(ApplicationError):
@@ -42,9 +43,9 @@ def dedup_pair_decide(*, pair: DuplicatePair, status: str, by: User | None) -> D
     return pair
 
 
-def dedup_open_checks(*, subset: Subset, require_run: bool) -> list[tuple[str, str, int]]:
-    """(code, message, count) for what copy detection leaves open on the subset: a check that has not run
-    (only when the team's policy requires it) or flagged pairs nobody has decided."""
+def dedup_open_checks(*, subset: Subset, require_run: bool = False) -> list[tuple[str, str, int]]:
+    """(code, message, count) for what copy detection leaves open on the subset: flagged pairs nobody has
+    decided, a failed last run, and (require_run) a check that has not run."""
     checks: list[tuple[str, str, int]] = []
     for kind, label in ((DuplicateScan.Kind.DUPLICATE, "near-duplicate check"), (DuplicateScan.Kind.LEAK, "benchmark leak check")):
         scan = dedup_last_scan(subset=subset, kind=kind)
@@ -58,3 +59,23 @@ def dedup_open_checks(*, subset: Subset, require_run: bool) -> list[tuple[str, s
             noun = "near-duplicate pairs" if kind == DuplicateScan.Kind.DUPLICATE else "benchmark leaks"
             checks.append((f"{kind}_pairs_open", f"{open_pairs:,} flagged {noun} are not reviewed yet.", open_pairs))
     return checks
+
+
+def _copy_checks_evaluate(subset: Subset, policy: ApprovalPolicy) -> CheckResult:
+    del policy
+    problems = dedup_open_checks(subset=subset, require_run=True)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return CheckResult(COPY_CHECK_KEY, COPY_CHECK_LABEL, False, f"{problems[0][1]}{more}", figure=f"{len(problems)} open", action="copies")
+    return CheckResult(COPY_CHECK_KEY, COPY_CHECK_LABEL, True, "The near-duplicate and leak checks ran and every flagged pair is decided.")
+
+
+COPY_CHECK_KEY = "copies_checked"
+COPY_CHECK_LABEL = "Duplicates and leaks checked"
+approval_check_register(
+    ApprovalCheck(
+        COPY_CHECK_KEY, COPY_CHECK_LABEL,
+        "The near-duplicate and benchmark-leak checks have run on the subset and no flagged pair is left undecided.",
+        _copy_checks_evaluate,
+    )
+)

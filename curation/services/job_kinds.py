@@ -60,3 +60,8 @@ DEDUP_SEARCH_BATCH = register_job_kind(
 BENCHMARK_REGISTER = register_job_kind(
     JobKind("benchmark_register", "Register benchmark", "workers.tasks.dedup.benchmark_register", "io")
 )
+SUGGEST_ACTIONS = register_job_kind(JobKind("suggest_actions", "Suggest action mapping", "workers.tasks.actions.suggest_action_mapping", "cpu"))
+APPLY_ACTIONS = register_job_kind(JobKind("apply_actions", "Apply action mapping", "workers.tasks.actions.apply_action_mapping", "cpu"))
+HARD_NEGATIVES = register_job_kind(
+    JobKind("hard_negatives", "Generate hard negatives", "workers.tasks.hard_negatives.hard_negatives_generate", "cpu")
+)

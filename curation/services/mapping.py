@@ -67,8 +67,9 @@ def mapping_create_version(
     return mapping
 
 
-def mapping_accept(*, mapping: Mapping, by: Actor, subset_name: str | None = None) -> Job:
-    """Accept a suggested version: it supersedes the accepted one, gets its subset, and its apply job is queued."""
+def mapping_accept(*, mapping: Mapping, by: Actor, subset_name: str | None = None, enqueue: bool = True) -> Job:
+    """Accept a suggested version: it supersedes the accepted one, gets its subset, and its apply job is made
+    (and queued, unless `enqueue` is False: a command then runs it in its own process)."""
     with transaction.atomic():
         mapping = Mapping.objects.select_for_update().select_related("source").get(pk=mapping.pk)
         source = mapping.source
@@ -98,18 +99,19 @@ def mapping_accept(*, mapping: Mapping, by: Actor, subset_name: str | None = Non
         decision_record(actor=actor_user(by), target=mapping, verdict="accept", before=before,
                         after={"status": mapping.status, "spec": spec, "subset": subset.name},
                         note=f"supersedes version {previous.version}" if previous else "")
-        return mapping_apply_start(mapping=mapping, by=by)
+        return mapping_apply_start(mapping=mapping, by=by, enqueue=enqueue)
 
 
-def mapping_apply_start(*, mapping: Mapping, by: Actor) -> Job:
-    """Queue (again) the apply job of the accepted version."""
+def mapping_apply_start(*, mapping: Mapping, by: Actor, enqueue: bool = True) -> Job:
+    """The apply job of the accepted version, queued for a worker unless `enqueue` is False."""
     if mapping.status != Mapping.Status.ACCEPTED:
         raise MappingStateError(f"version {mapping.version} is {mapping.get_status_display().lower()}; "
                                 "only the accepted version can be applied")
     with transaction.atomic():
         job = job_create(kind=Job.Kind.APPLY_MAPPING, target=mapping, params={"version": mapping.version},
                          created_by=actor_user(by), total=mapping.source.row_count or None)
-        job_enqueue(job=job)
+        if enqueue:
+            job_enqueue(job=job)
     return job
 
 

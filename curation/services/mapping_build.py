@@ -2,7 +2,8 @@
 
 Tasks in workers/tasks/mapping.py call these; the page side (start, accept, reject) is in services/mapping.py.
 """
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,12 @@ from curation.models import Image, Job, Mapping, MappingStagedRow, Source, Sourc
 from curation.selectors import source_rows_first, source_rows_random
 from curation.services.images import ImageRejected, image_store, image_store_path
 from curation.services.jobs import RowError, job_progress, job_reject_rows, job_reset_errors
+from curation.services.mapping_rows import SourceRowReader, StagedRow, staged_rows_write
 from curation.services.paths import PathNotAllowed, path_resolve_relative
 from curation.services.samples import SubsetFrozen, samples_swap_in
 
-APPLY_BATCH_SIZE = 500
+# Rows read, mapped and staged at a time (the memory of apply is bounded by one batch).
+APPLY_BATCH_SIZE = 5000
 PROFILE_FIRST_ROWS = 30
 PROFILE_RANDOM_ROWS = 20
 
@@ -137,6 +140,8 @@ class _Counts:
     built: int = 0
     filtered: int = 0
     rejected: int = 0
+    # Seconds spent reading rows, mapping them (images included), writing the stage; swap is added later.
+    timings: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "map": 0.0, "stage": 0.0})
 
 
 def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
@@ -160,6 +165,7 @@ def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
         MappingStagedRow.objects.filter(mapping=mapping).delete()
         raise MappingApplyFailed(f"every one of the {counts.rows:,} rows was rejected (see the rejected rows); "
                                  "the previous samples are kept")
+    swap_started = time.perf_counter()
     with transaction.atomic():
         locked = Mapping.objects.select_for_update().get(pk=mapping.pk)
         if locked.status != Mapping.Status.ACCEPTED:
@@ -174,6 +180,8 @@ def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
         "mapping_id": mapping.pk, "version": mapping.version, "subset_id": mapping.subset_id,
         "rows": counts.rows, "samples": swap.written, "filtered": counts.filtered,
         "rejected": counts.rejected, "removed": swap.removed,
+        "timings": {**{k: round(v, 3) for k, v in counts.timings.items()},
+                    "swap": round(time.perf_counter() - swap_started, 3)},
     }
     job.result = result
     return result
@@ -182,36 +190,35 @@ def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
 def _build(*, spec: MappingSpec, mapping: Mapping, source: Source, job: Job) -> _Counts:
     counts = _Counts()
     job_progress(job=job, done=0, total=SourceRow.objects.filter(source=source).count())
-    last = -1
-    while True:
-        batch = list(SourceRow.objects.filter(source=source, row_number__gt=last).order_by("row_number")[:APPLY_BATCH_SIZE])
-        if not batch:
-            break
-        last = batch[-1].row_number
-        mapped: list[tuple[SourceRow, Any]] = []
+    reader = SourceRowReader(source=source, batch_size=APPLY_BATCH_SIZE)
+    for batch in reader:
+        started = time.perf_counter()
+        mapped: list[tuple[int, Any]] = []
         errors: list[RowError] = []
-        for row in batch:
+        for row_number, data in batch:
             try:
-                mapped.append((row, row_map(spec, source_name=source.name, row_number=row.row_number, data=row.data)))
+                mapped.append((row_number, row_map(spec, source_name=source.name, row_number=row_number, data=data)))
             except RowMappingError as exc:
-                errors.append(RowError(message=str(exc), row_number=row.row_number, location=f"row {row.row_number}"))
+                errors.append(RowError(message=str(exc), row_number=row_number, location=f"row {row_number}"))
         stored = stored_shas([ref for _, out in mapped if not isinstance(out, FilteredOut) for ref in out.images])
-        staged = []
-        for row, out in mapped:
+        staged: list[StagedRow] = []
+        for row_number, out in mapped:
             if isinstance(out, FilteredOut):
                 counts.filtered += 1
                 continue
             try:
                 shas = image_refs_resolve(refs=out.images, source=source, stored=stored)
             except RowMappingError as exc:
-                errors.append(RowError(message=str(exc), row_number=row.row_number, location=f"row {row.row_number}"))
+                errors.append(RowError(message=str(exc), row_number=row_number, location=f"row {row_number}"))
                 continue
-            staged.append(MappingStagedRow(mapping=mapping, row_number=row.row_number, turns=out.turns, image_shas=shas))
-        MappingStagedRow.objects.bulk_create(
-            staged, update_conflicts=True, unique_fields=["mapping", "row_number"], update_fields=["turns", "image_shas"]
-        )
+            staged.append(StagedRow(row_number=row_number, turns=out.turns, image_shas=shas))
+        mapped_at = time.perf_counter()
+        staged_rows_write(mapping=mapping, rows=staged)
+        counts.timings["map"] += mapped_at - started
+        counts.timings["stage"] += time.perf_counter() - mapped_at
         counts.rows += len(batch)
         counts.built += len(staged)
         counts.rejected += job_reject_rows(job=job, errors=errors)
         job_progress(job=job, done=counts.rows)
+    counts.timings["read"] = reader.seconds
     return counts

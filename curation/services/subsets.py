@@ -6,15 +6,32 @@ transition is a Decision row. Only approved subsets can be exported.
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from curation.models import Job, Mapping, ReviewItem, ReviewQueue, Sample, SampleImage, Source, Subset
+from curation.models import (
+    ApprovalPolicy,
+    Job,
+    Mapping,
+    ReviewItem,
+    ReviewQueue,
+    Sample,
+    SampleImage,
+    Source,
+    Subset,
+)
 from curation.models.samples import RATING_AXES
+from curation.services.approval import (
+    ApprovalCheck,
+    CheckResult,
+    CheckState,
+    approval_blocking,
+    approval_check_register,
+    user_may_override,
+)
 from curation.services.decisions import decision_record
 from curation.services.dedup_pairs import dedup_open_checks
 
@@ -33,12 +50,14 @@ class OpenCheck:
 
 
 class SubsetNotApprovable(Exception):
-    """The subset cannot change state now; `checks` lists what is still open (may be empty)."""
+    """The subset cannot change state now; `checks` lists what is still open, `failing` the required checks that fail."""
 
-    def __init__(self, message: str, *, code: str, checks: list[OpenCheck] | None = None):
+    def __init__(self, message: str, *, code: str, checks: list[OpenCheck] | None = None,
+                 failing: list[CheckState] | None = None):
         super().__init__(message)
         self.code = code
         self.checks = checks or []
+        self.failing = failing or []
 
 
 @dataclass
@@ -114,9 +133,7 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
             OpenCheck("review_items_open", f"{n:,} {kinds.get(kind, kind).lower()} items are not decided yet.", count=n, url="/review/")
         )
 
-    for code, message, count in dedup_open_checks(
-        subset=subset, require_run=settings.FINECURATE_APPROVAL_REQUIRES_COPY_CHECKS
-    ):
+    for code, message, count in dedup_open_checks(subset=subset):
         checks.append(OpenCheck(code, message, count=count, url=f"/subsets/{subset.pk}/copies/"))
 
     for job in subset_running_jobs(subset=subset):
@@ -138,28 +155,62 @@ def subset_running_jobs(*, subset: Subset) -> list[Job]:
     )
 
 
-def subset_approve(*, subset: Subset, by: User) -> Subset:
-    """Approve the subset for export; SubsetNotApprovable if it is approved already or something is still open."""
+def _open_items(subset: Subset, policy: ApprovalPolicy) -> CheckResult:
+    checks = subset_open_checks(subset=subset)
+    if checks:
+        more = f" (and {len(checks) - 1} more)" if len(checks) > 1 else ""
+        return CheckResult("open_items", "Nothing open", False, f"{checks[0].message}{more}", figure=f"{len(checks)} open",
+                           action="open")
+    return CheckResult("open_items", "Nothing open", True,
+                       "The mappings are accepted and applied, every flagged item is decided and no job is running.")
+
+
+approval_check_register(
+    ApprovalCheck(
+        "open_items", "Nothing open",
+        "Every check that ran has no open items: mappings decided and applied, review items decided, no job running.",
+        _open_items,
+    )
+)
+
+
+def subset_approve(*, subset: Subset, by: User, override_reason: str = "") -> Subset:
+    """Approve the subset for export under its approval policy.
+
+    SubsetNotApprovable if it is approved already or a required check fails; an admin may approve over
+    failing checks with a written reason, recorded with the failing checks in the decision.
+    """
     with transaction.atomic():
         locked = Subset.objects.select_for_update().get(pk=subset.pk)
         if locked.status == Subset.Status.APPROVED:
             raise SubsetNotApprovable(f"{locked.name} is approved already.", code="already_approved")
-        checks = subset_open_checks(subset=locked)
-        if checks:
-            raise SubsetNotApprovable(
-                f"{locked.name} cannot be approved while {len(checks)} check(s) are open.", code="checks_open", checks=checks
-            )
+        blocking = approval_blocking(subset=locked)
+        overridden = [state.result.key for state in blocking]
+        if blocking:
+            if not (override_reason.strip() and user_may_override(by)):
+                how = (" An admin may approve over them with a written reason." if not user_may_override(by)
+                       else " Give a reason to approve over them.")
+                raise SubsetNotApprovable(
+                    f"{locked.name} cannot be approved while {len(blocking)} required check(s) fail: "
+                    + "; ".join(state.result.message for state in blocking) + how,
+                    code="checks_open", checks=subset_open_checks(subset=locked), failing=blocking,
+                )
         stats = subset_stats(subset=locked)
         locked.status = Subset.Status.APPROVED
         locked.approved_by = by
         locked.approved_at = timezone.now()
         locked.save(update_fields=["status", "approved_by", "approved_at"])
+        after: dict[str, Any] = {"status": Subset.Status.APPROVED, "samples": stats.samples, "by_status": stats.by_status}
+        if overridden:
+            after["overridden_checks"] = overridden
         decision_record(
             actor=by,
             target=locked,
-            verdict="approve",
+            verdict="approve_override" if overridden else "approve",
+            reason=override_reason.strip()[:200] if overridden else "",
+            note=override_reason.strip() if overridden else "",
             before={"status": Subset.Status.DRAFT},
-            after={"status": Subset.Status.APPROVED, "samples": stats.samples, "by_status": stats.by_status},
+            after=after,
         )
     return locked
 

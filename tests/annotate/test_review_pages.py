@@ -197,9 +197,9 @@ def test_queueing_a_spot_check_from_the_panel_starts_a_fill_job(curator_client, 
     assert ReviewQueue.objects.get(subset=subset).overlap_rate == pytest.approx(0.1)
     assert f'id="job-{job.pk}"' in response.content.decode()
     # The subset page's approval panel refreshes itself on this event: it now has open items and a job to show.
-    assert response["HX-Trigger"] == "review-queued"
+    assert response["HX-Trigger"] == "subset-changed"
     approval = curator_client.get(f"/subsets/{subset.pk}/?part=approval", headers=HTMX).content.decode()
-    assert 'hx-trigger="review-queued from:body"' in approval and "Nothing is open" not in approval
+    assert 'hx-trigger="subset-changed from:body"' in approval and "0 of 2 reviewed" in approval
     bad = curator_client.post("/review/queues/fill/", {"subset": subset.pk, "kind": "sample", "percent": "0", "seed": "5"}, headers=HTMX)
     assert bad.status_code == 400 and "errorlist" in bad.content.decode() and not bad.has_header("HX-Trigger")
 

@@ -184,3 +184,11 @@ def test_the_form_shows_why_an_image_folder_is_refused(curator_client, tmp_path)
     )
     assert response.status_code == 200 and b"outside the allowed data roots" in response.content
     assert not Source.objects.exists()
+
+
+def test_the_form_spells_licence_one_way_and_can_mark_it_unknown_on_purpose(curator_client, tmp_path):
+    page = curator_client.get("/sources/new/").content.decode()
+    assert "Licence" in page and "License" not in page
+    path = write_jsonl(tmp_path / "nolic.jsonl", [{"q": "a"}])
+    curator_client.post("/sources/new/", {"name": "nolic", "location": str(path), "format": "auto", "license_unknown": "on"})
+    assert Source.objects.get(name="nolic").license_unknown is True

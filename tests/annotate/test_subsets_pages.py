@@ -2,6 +2,7 @@
 import pytest
 
 from curation.models import Subset
+from tests.curation.review.builders import spot_check_pass
 from tests.factories import (
     approved_subset_make,
     image_make,
@@ -34,13 +35,23 @@ def test_approving_with_open_checks_is_refused_and_says_why(curator_client, open
     subset, _ = open_subset
     response = curator_client.post(f"/subsets/{subset.pk}/approve/", headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert "cannot be approved while 1 check(s) are open" in response.content.decode()
+    page = response.content.decode()
+    assert "cannot be approved while 2 required check(s) fail" in page
+    assert "0 of 1 samples reviewed" in page and "Source raw-src has no accepted mapping." in page
     assert Subset.objects.get(pk=subset.pk).status == Subset.Status.DRAFT
 
 
-def test_a_curator_approves_then_reopens_a_subset(curator_client, open_subset):
+def test_the_approve_button_says_what_is_not_done(curator_client, open_subset):
     subset, source = open_subset
     mapping_make(source=source)
+    page = curator_client.get(f"/subsets/{subset.pk}/").content.decode()
+    assert "Approve for export: 0 of 1 reviewed" in page and 'id="approve" disabled' in page
+
+
+def test_a_curator_approves_then_reopens_a_subset(curator_client, open_subset, reviewer):
+    subset, source = open_subset
+    mapping_make(source=source)
+    spot_check_pass(subset=subset, reviewer=reviewer)
 
     approved = curator_client.post(f"/subsets/{subset.pk}/approve/", headers={"HX-Request": "true"})
     assert "is approved for export" in approved.content.decode() and 'id="export-subset"' in approved.content.decode()

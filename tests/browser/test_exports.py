@@ -2,19 +2,21 @@
 import pytest
 
 from curation.models import Export, Subset
+from tests.curation.review.builders import spot_check_pass
 from tests.factories import image_make, mapping_make, sample_make, source_make, subset_make
 
 
 @pytest.mark.browser
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_curator_approves_a_subset_exports_it_and_sees_the_manifest(celery_worker_real, login, live_server, curator):
+def test_curator_approves_a_subset_exports_it_and_sees_the_manifest(celery_worker_real, login, live_server, curator, reviewer):
     subset = subset_make(name="Browser charts")
     source = source_make(name="charts-src", license="CC BY 4.0")
     mapping = mapping_make(source=source, subset=subset)
     for i in range(3):
         sample_make(subset=subset, source=source, mapping=mapping, images=[image_make()], row_number=i,
                     turns=[{"user": f"Value of bar {i}?", "assistant": str(i)}])
+    spot_check_pass(subset=subset, reviewer=reviewer)
 
     page = login(curator)
     page.goto(f"{live_server.url}/subsets/{subset.pk}/")

@@ -5,7 +5,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from curation.management.commands.suggest_mapping import source_lookup
 from curation.mapping.spec import SpecError
 from curation.models import Job, Mapping
-from curation.services.jobs import job_create
 from curation.services.mapping import MappingStateError, mapping_accept, mapping_apply_start
 from workers.tasks.mapping import apply_mapping
 
@@ -24,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--version", type=int, help="mapping version (default: the accepted one)")
         parser.add_argument(
             "--accept", action="store_true",
-            help="accept --version (default: the newest suggestion) first; recorded as a decision, the job is queued"
+            help="accept --version (default: the newest suggestion) first, recorded as a decision; then apply it"
         )
         parser.add_argument("--by", help="username the acceptance is recorded under (required with --accept)")
         parser.add_argument("--queue", action="store_true", help="queue the job for a worker instead of running it here")
@@ -71,12 +70,8 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=options["by"]).first() if options["by"] else None
             if user is None or not user.has_perm("curation.decide_mapping"):
                 raise CommandError("--by must name a user allowed to decide mappings")
-            # Accepting queues the apply job exactly as the page does; a worker runs it.
-            options["queue"] = True
-            return mapping_accept(mapping=mapping, by=user)
+            # The same acceptance as the page's; its apply job runs here unless --queue gives it to a worker.
+            return mapping_accept(mapping=mapping, by=user, enqueue=bool(options["queue"]))
         if mapping.status != Mapping.Status.ACCEPTED:
             raise CommandError(f"version {mapping.version} is {mapping.status}; only the accepted version is applied")
-        if options["queue"]:
-            return mapping_apply_start(mapping=mapping, by=None)
-        return job_create(kind=Job.Kind.APPLY_MAPPING, target=mapping, params={"version": mapping.version},
-                          total=mapping.source.row_count or None)
+        return mapping_apply_start(mapping=mapping, by=None, enqueue=bool(options["queue"]))

@@ -27,6 +27,11 @@ DEMO_SOURCES = [
         "file": "sharegpt_demo.jsonl",
         "description": "The same photographs with captions as ShareGPT / OpenAI messages.",
     },
+    {
+        "name": "demo-gui",
+        "file": "gui_demo.jsonl",
+        "description": "Drawn app screenshots with GUI agent steps in four action syntaxes (make_gui_demo.py).",
+    },
 ]
 DEMO_LICENSE = "CC0-1.0 / public domain"
 DEMO_ORIGIN = "scikit-image sample data (skimage/data)"

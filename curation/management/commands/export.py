@@ -1,4 +1,5 @@
-"""Export approved subsets from the command line: queue the job for the workers, or run it here with --inline."""
+"""Export approved subsets from the command line: the export runs in this process, or with --queue on a worker."""
+import argparse
 import json
 
 from django.contrib.auth import get_user_model
@@ -26,9 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--columns", default="", help=f"Comma-separated extra column providers: {', '.join(COLUMNS)}.")
         parser.add_argument("--name", default="", help="A title for the export and its dataset card.")
         parser.add_argument("--by", default="", help="Username recorded as the creator.")
-        parser.add_argument(
-            "--inline", action="store_true", help="Write the export in this process instead of queueing it for a worker."
-        )
+        parser.add_argument("--queue", action="store_true", help="Queue the export for a worker instead of writing it here.")
+        # Writing here is the default now; --inline is still accepted from older scripts.
+        parser.add_argument("--inline", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args, **options) -> None:
         subsets = [_subset(key) for key in options["subsets"]]
@@ -45,11 +46,11 @@ class Command(BaseCommand):
         try:
             export = export_create(
                 subsets=subsets, format=options["format"], filters=filters, columns=columns, name=options["name"],
-                by=user, enqueue=not options["inline"],
+                by=user, enqueue=options["queue"],
             )
         except ExportConfigError as exc:
             raise CommandError(str(exc)) from exc
-        if not options["inline"]:
+        if options["queue"]:
             self.stdout.write(f"Export {export.pk} queued (job {export.job_id}); follow it at /exports/{export.pk}/.")
             return
         export_build(export.job_id)

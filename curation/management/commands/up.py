@@ -24,6 +24,11 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         roles_sync()
         self.stdout.write("Database is up to date.")
+        for root in settings.FINECURATE_DATA_ROOTS:
+            # The default data root lives under var/; make it, so the first registration has a folder to name.
+            if Path(root).is_relative_to(Path(settings.VAR_DIR)):
+                Path(root).mkdir(parents=True, exist_ok=True)
+        self.stdout.write("Sources may be read from: " + ", ".join(str(r) for r in settings.FINECURATE_DATA_ROOTS))
         worker = None if options["no_worker"] else self._start_worker()
         # A SIGTERM (from a service manager or a test) ends the server through the finally below.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))

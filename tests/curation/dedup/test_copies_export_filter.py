@@ -38,9 +38,11 @@ def test_confirmed_copies_are_dropped_with_reasons_and_open_ones_only_on_request
     assert "duplicate_pairs_open" in {c.code for c in subset_open_checks(subset=subset)}
 
 
-def test_required_checks_say_when_they_have_not_run(db, settings):
+def test_the_copy_approval_check_says_when_the_checks_have_not_run(db):
+    from curation.services.approval import CHECKS, approval_policy_for
+
     subset, source = subset_make(), source_make()
     sample_make(subset=subset, source=source, images=[image_make()])
     assert not {c.code for c in subset_open_checks(subset=subset)} & {"duplicate_check_not_run", "leak_check_not_run"}
-    settings.FINECURATE_APPROVAL_REQUIRES_COPY_CHECKS = True
-    assert {"duplicate_check_not_run", "leak_check_not_run"} <= {c.code for c in subset_open_checks(subset=subset)}
+    result = CHECKS["copies_checked"].evaluate(subset, approval_policy_for(subset=subset))
+    assert not result.passed and "has not run" in result.message

@@ -24,14 +24,24 @@ def test_suggest_then_accept_and_apply_from_the_command_line(curator):
         run("apply_mapping", str(source.pk))
     with pytest.raises(CommandError, match="add --accept --by USER"):
         run("apply_mapping", str(source.pk), "--version", "1")
+    # Accepting applies in this process too (no worker needed on the embedded default).
     out = run("apply_mapping", str(source.pk), "--version", "1", "--accept", "--by", curator.username)
-    assert "queued job" in out
+    assert "coco-captions v1: 2 samples in subset" in out and "0 rejected" in out
     mapping = Mapping.objects.get(source=source)
     assert mapping.status == Mapping.Status.ACCEPTED and mapping.decided_by == curator
-    out = run("apply_mapping", source.name)
-    assert "coco-captions v1: 2 samples in subset" in out and "0 rejected" in out
     assert Sample.objects.filter(source=source, mapping=mapping).count() == 2
-    assert Job.objects.filter(kind=Job.Kind.APPLY_MAPPING, state=Job.State.SUCCEEDED).count() == 1
+    out = run("apply_mapping", source.name)
+    assert "coco-captions v1: 2 samples in subset" in out
+    assert Job.objects.filter(kind=Job.Kind.APPLY_MAPPING, state=Job.State.SUCCEEDED).count() == 2
+
+
+def test_with_queue_the_apply_job_is_left_for_a_worker(curator):
+    source = layouts.source_with_rows("queued-captions", layouts.captions_records())
+    run("suggest_mapping", source.name, "--engine", "rules")
+    out = run("apply_mapping", source.name, "--accept", "--by", curator.username, "--queue")
+    assert "queued job" in out
+    assert Job.objects.get(kind=Job.Kind.APPLY_MAPPING).state == Job.State.QUEUED
+    assert not Sample.objects.filter(source=source).exists()
 
 
 def test_accept_without_a_version_takes_the_newest_suggestion(curator):
@@ -40,7 +50,7 @@ def test_accept_without_a_version_takes_the_newest_suggestion(curator):
     with pytest.raises(CommandError, match="has no mapping version 7"):
         run("apply_mapping", source.name, "--accept", "--by", curator.username, "--version", "7")
     out = run("apply_mapping", source.name, "--accept", "--by", curator.username)
-    assert "queued job" in out
+    assert "trivia-newest v1:" in out
     assert Mapping.objects.get(source=source).status == Mapping.Status.ACCEPTED
     with pytest.raises(CommandError, match="no suggested mapping to accept"):
         run("apply_mapping", source.name, "--accept", "--by", curator.username)

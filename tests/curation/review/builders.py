@@ -2,7 +2,8 @@
 from typing import Any
 
 from curation.models import ReviewItem, ReviewQueue, Sample
-from curation.services.review import review_queue_create
+from curation.services.review import review_decide, review_queue_create
+from curation.services.review_claims import review_claim_next
 from curation.services.review_fill import review_queue_fill
 from tests.factories import image_make, sample_make, source_make, subset_make
 
@@ -37,3 +38,14 @@ def sample_queue_make(
 
 def item_of(sample: Sample, round: int = 1) -> ReviewItem:
     return ReviewItem.objects.get(target_id=str(sample.pk), round=round)
+
+
+def spot_check_pass(*, subset: Any, reviewer: Any) -> ReviewQueue:
+    """A spot-check of every sample of the subset, each accepted by `reviewer` through the review services."""
+    queue = ReviewQueue.objects.filter(kind="sample", subset=subset).first() or review_queue_create(
+        kind="sample", subset=subset, by=None
+    )
+    review_queue_fill(queue=queue, seed=0)
+    while (item := review_claim_next(queue=queue, user=reviewer)) is not None:
+        review_decide(item_id=item.pk, user=reviewer, data={"verdict": "accept"})
+    return queue

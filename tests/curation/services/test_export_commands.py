@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from curation.models import Export, Subset
+from tests.curation.review.builders import spot_check_pass
 from tests.factories import (
     approved_subset_make,
     image_make,
@@ -17,16 +18,24 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def test_export_command_inline_writes_files_and_prints_checksums(curator):
+def test_export_command_writes_files_here_and_prints_checksums(curator):
     subset = approved_subset_make(samples=2, name="Cmd subset")
     out = StringIO()
 
-    call_command("export", "Cmd subset", "--format", "webdataset", "--inline", "--by", curator.username,
+    call_command("export", "Cmd subset", "--format", "webdataset", "--by", curator.username,
                  "--filters", '{"decision": {"statuses": ["pending"]}}', stdout=out)
 
     export = Export.objects.get()
     assert export.state == Export.State.SUCCEEDED and export.created_by == curator and export.sample_count == 2
     assert "shards/cmd-subset-000000.tar" in out.getvalue() and list(export.subsets.all()) == [subset]
+
+
+def test_export_command_with_queue_leaves_the_export_to_a_worker(curator):
+    approved_subset_make(samples=1, name="Queued one")
+    out = StringIO()
+    call_command("export", "Queued one", "--queue", "--filters", '{"decision": {"statuses": ["pending"]}}', stdout=out)
+    export = Export.objects.get()
+    assert export.state == Export.State.QUEUED and f"Export {export.pk} queued" in out.getvalue()
 
 
 def test_export_command_refuses_a_draft_subset_with_the_reason():
@@ -45,6 +54,9 @@ def test_subset_approve_command_lists_open_checks_or_approves(curator, reviewer)
         call_command("subset_approve", "To approve", "--by", reviewer.username, stdout=StringIO())
 
     mapping_make(source=source)
+    with pytest.raises(CommandError, match="0 of 1 samples reviewed"):
+        call_command("subset_approve", "To approve", "--by", curator.username, stdout=StringIO())
+    spot_check_pass(subset=subset, reviewer=reviewer)
     call_command("subset_approve", "To approve", "--by", curator.username, stdout=StringIO())
     assert Subset.objects.get(pk=subset.pk).status == Subset.Status.APPROVED
 

@@ -66,8 +66,10 @@ def test_a_new_version_replaces_the_sources_samples_keeping_ids_of_rows_that_sta
     turns = {"mode": "template", "pairs": [{"user": "Q: {question}", "assistant": "{answer}"}]}
     v2, job = accept_and_apply(trivia, qa_spec(turns=turns, filters=[{"column": "question", "op": "not_in",
                                                                        "value": ["Question 6?"]}]), curator)
+    timings = job.result.pop("timings")
     assert job.result == {"mapping_id": v2.pk, "version": v2.version, "subset_id": v2.subset_id, "rows": 7,
                           "samples": 6, "filtered": 1, "rejected": 0, "removed": 1}
+    assert set(timings) == {"read", "map", "stage", "swap"} and all(t >= 0 for t in timings.values())
     samples = samples_of(trivia)
     assert [s.row_number for s in samples] == [0, 1, 2, 3, 4, 5]
     assert all(s.mapping_id == v2.pk and s.turns[0]["user"].startswith("Q: ") for s in samples)

@@ -1,0 +1,1 @@
+"""GUI and agent actions: the parser of public action syntaxes, schemas of typed actions, the converter to them."""

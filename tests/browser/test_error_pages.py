@@ -1,0 +1,86 @@
+"""In a real browser at 1280x720: refused and missing pages are pages of the app, not Django's."""
+import logging
+
+import pytest
+
+from tests.factories import source_make
+
+
+@pytest.fixture
+def small_page(browser_instance):
+    context = browser_instance.new_context(viewport={"width": 1280, "height": 720})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def _login(page, live_server, user):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_reviewer_refused_a_curators_page_sees_why_with_the_apps_navigation(small_page, live_server, reviewer, caplog):
+    _login(small_page, live_server, reviewer)
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = small_page.goto(f"{live_server.url}/sources/new/")
+    assert response.status == 403
+    assert small_page.locator("h1").inner_text() == "Not for your role"
+    assert "This page is for curators and admins; you are a reviewer." in small_page.inner_text("main")
+    assert small_page.locator("header.topbar nav a", has_text="Subsets").is_visible()
+    small_page.click("text=Back to your start page")
+    small_page.wait_for_url(f"{live_server.url}/")
+    assert not [r for r in caplog.records if r.exc_info], "a refused page must not log a traceback"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_unknown_address_and_a_deleted_object_are_the_apps_404(small_page, live_server, curator):
+    _login(small_page, live_server, curator)
+    response = small_page.goto(f"{live_server.url}/no-such-page/")
+    assert response.status == 404
+    assert small_page.locator("h1").inner_text() == "Not found"
+    assert "URLconf" not in small_page.content()
+    source = source_make(name="gone")
+    source_id = source.pk
+    source.delete()
+    response = small_page.goto(f"{live_server.url}/sources/{source_id}/")
+    assert response.status == 404 and "may have been deleted" in small_page.inner_text("main")
+    assert small_page.locator("header.topbar nav").is_visible()
+
+
+@pytest.mark.django_db
+def test_the_dev_servers_url_listing_is_never_shown(curator_client, settings):
+    settings.DEBUG = True
+    response = curator_client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"Not found" in response.content and b"URLconf" not in response.content
+    # An address missing only its slash still goes where it meant to.
+    assert curator_client.get("/sources").status_code in (301, 302)
+
+
+@pytest.mark.django_db
+def test_a_user_in_no_role_is_told_to_ask_an_admin(nobody_client):
+    response = nobody_client.get("/sources/new/")
+    assert response.status_code == 403 and b"no role yet" in response.content
+
+
+@pytest.mark.django_db
+def test_the_api_keeps_its_error_shape(curator_client):
+    response = curator_client.get("/api/no-such-endpoint/")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_api_docs_link_back_to_the_app(small_page, live_server, curator):
+    _login(small_page, live_server, curator)
+    small_page.goto(f"{live_server.url}/api/docs/")
+    back = small_page.locator("a", has_text="Back to FineCurate")
+    back.wait_for()
+    assert back.get_attribute("href") == "/"
+    assert small_page.locator("a", has_text="get your token").get_attribute("href") == "/token/"
