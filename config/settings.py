@@ -165,6 +165,14 @@ FINECURATE_LLM_TIMEOUT = env_float("FINECURATE_LLM_TIMEOUT", 60.0, minimum=1.0)
 FINECURATE_LLM_CONCURRENCY = env_int("FINECURATE_LLM_CONCURRENCY", 8, minimum=1)
 FINECURATE_TRANSFORMERS_MODEL_DIR = env_str("FINECURATE_TRANSFORMERS_MODEL_DIR")
 FINECURATE_DUPLICATE_THRESHOLD = env_float("FINECURATE_DUPLICATE_THRESHOLD", 0.95, minimum=0.0, maximum=1.0)
+FINECURATE_SSCD_MODEL_PATH = env_str("FINECURATE_SSCD_MODEL_PATH")
+# Near-duplicates (curation/engines/sscd*.py): the embedding engine (empty = SSCD TorchScript when a model file is
+# set, else SSCD int8 on ONNX Runtime), ONNX threads, and the lower cosine at which candidates go to the verifier.
+FINECURATE_EMBEDDING_ENGINE = env_choice(
+    "FINECURATE_EMBEDDING_ENGINE", "", {"", "sscd-int8-onnx", "sscd-distilled-onnx", "sscd-torchscript"}
+)
+FINECURATE_ONNX_THREADS = env_int("FINECURATE_ONNX_THREADS", 2, minimum=1)
+FINECURATE_VERIFY_THRESHOLD = env_float("FINECURATE_VERIFY_THRESHOLD", 0.35, minimum=0.0, maximum=1.0)
 FINECURATE_REVIEW_LEASE_SECONDS = env_int("FINECURATE_REVIEW_LEASE_SECONDS", 600, minimum=10)
 # A worker beats every FINECURATE_JOB_HEARTBEAT_SECONDS while it runs a job; a running job silent for
 # FINECURATE_JOB_STALL_SECONDS has lost its worker: the page shows it stalled and offers Retry and Cancel.
@@ -204,6 +212,7 @@ CELERY_IMPORTS = [
     "workers.tasks.actions",
     "workers.tasks.hard_negatives",
     "workers.tasks.ratings",
+    "workers.tasks.dedup",
 ]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -85,7 +85,11 @@ def running_job(job_id: int) -> Iterator[Job | None]:
         job_fail(job=job, message=message)
         raise
     else:
-        job_succeed(job=job, result=job.result)
+        # A job that fanned out stays running: its last child finishes it (services/jobs.py job_child_finished).
+        if not Job.objects.filter(parent=job).exclude(state__in=Job.FINISHED_STATES).exists():
+            job_succeed(job=job, result=job.result)
+        elif job.result:
+            Job.objects.filter(pk=job.pk).update(result=job.result)
     finally:
         beat.stopped.set()
         beat.join(timeout=5)

@@ -77,6 +77,7 @@ def _action_urls(subset: Subset) -> dict[str, str]:
         "approval": "#approval",
         "open": "#approval",
         "export": f"{reverse('export_new')}?subsets={subset.pk}",
+        "copies": reverse("subset_copies", args=[subset.pk]),
     }
 
 

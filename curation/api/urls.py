@@ -2,7 +2,17 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from curation.api import actions, export_archive, exports, hard_negatives, ratings, review, sources, subsets
+from curation.api import (
+    actions,
+    dedup,
+    export_archive,
+    exports,
+    hard_negatives,
+    ratings,
+    review,
+    sources,
+    subsets,
+)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -13,6 +23,7 @@ urlpatterns = [
     *exports.urlpatterns,
     *export_archive.urlpatterns,
     *review.urlpatterns,
+    *dedup.urlpatterns,
     *actions.urlpatterns,
     *hard_negatives.urlpatterns,
     *ratings.urlpatterns,

@@ -2,7 +2,7 @@
 
 Importing the package registers the built-in ones; a new check adds a module and imports it here.
 """
-from curation.exporters import actions, columns, filters, hard_negatives, llava, parquet, webdataset  # noqa: F401  (registration)
+from curation.exporters import actions, columns, copies, filters, hard_negatives, llava, parquet, webdataset  # noqa: F401  (registration)
 from curation.exporters.registry import FORMATS
 
 

@@ -8,6 +8,7 @@ from curation.models.actions import (
     SampleActionTurn,
 )
 from curation.models.approval import ApprovalPolicy
+from curation.models.duplicates import DuplicatePair, DuplicateScan, ImageEmbedding
 from curation.models.exports import Export, ExportFile
 from curation.models.hardneg import HardNegative, HardNegativeStep
 from curation.models.jobs import Job, JobAttempt, JobError
@@ -28,11 +29,14 @@ __all__ = [
     "Benchmark",
     "BenchmarkImage",
     "Decision",
+    "DuplicatePair",
+    "DuplicateScan",
     "Export",
     "ExportFile",
     "HardNegative",
     "HardNegativeStep",
     "Image",
+    "ImageEmbedding",
     "Job",
     "JobAttempt",
     "JobError",

@@ -107,6 +107,10 @@ class Benchmark(models.Model):
     citation = models.TextField(blank=True)
     description = models.TextField(blank=True)
     image_count = models.PositiveBigIntegerField(default=0)
+    # Where the images came from (an image folder, an ingested source, precomputed embeddings .npy + names).
+    registered_from = models.CharField(max_length=16, blank=True)
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    vector_engine = models.CharField(max_length=200, blank=True, help_text="Engine of precomputed vectors, if any.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -117,12 +121,21 @@ class Benchmark(models.Model):
 
 
 class BenchmarkImage(models.Model):
+    """A test image of a benchmark: a stored image, or (precomputed) only its name and vector."""
+
     benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="benchmark_images")
-    image = models.ForeignKey(Image, on_delete=models.PROTECT, related_name="+")
+    image = models.ForeignKey(Image, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     row_number = models.PositiveBigIntegerField(default=0)
+    name = models.CharField(max_length=500, blank=True)
+    vector = models.BinaryField(null=True, blank=True, help_text="Precomputed embedding, float16 (benchmark.vector_engine).")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["benchmark", "image"], name="benchmarkimage_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["benchmark", "image"], name="benchmarkimage_unique"),
+            models.CheckConstraint(
+                condition=models.Q(image__isnull=False) | models.Q(vector__isnull=False), name="benchmarkimage_image_or_vector"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.benchmark_id}: {self.image_id}"

@@ -3,4 +3,4 @@
 A capability adds a kind by writing one module (its decision form, target template and effect) and
 importing it here.
 """
-from curation.review import hard_negative, kinds, rating, sample  # noqa: F401
+from curation.review import duplicate, hard_negative, kinds, rating, sample  # noqa: F401

@@ -51,6 +51,15 @@ APPLY_MAPPING = register_job_kind(JobKind("apply_mapping", "Apply mapping", "wor
 BULK_DECIDE = register_job_kind(JobKind("bulk_decide", "Bulk decision", "workers.tasks.review.review_bulk_decide", "cpu"))
 QUEUE_FILL = register_job_kind(JobKind("queue_fill", "Fill review queue", "workers.tasks.review.review_queue_fill", "cpu"))
 EXPORT = register_job_kind(JobKind("export", "Export", "workers.tasks.exports.export_build", "io"))
+EMBED_IMAGES = register_job_kind(JobKind("embed_images", "Embed images", "workers.tasks.dedup.embed_images", "gpu"))
+EMBED_BATCH = register_job_kind(JobKind("embed_batch", "Embed image batch", "workers.tasks.dedup.embed_batch", "gpu"))
+DEDUP_SEARCH = register_job_kind(JobKind("dedup_search", "Search copies", "workers.tasks.dedup.dedup_search", "cpu"))
+DEDUP_SEARCH_BATCH = register_job_kind(
+    JobKind("dedup_search_batch", "Search copies batch", "workers.tasks.dedup.dedup_search_batch", "cpu")
+)
+BENCHMARK_REGISTER = register_job_kind(
+    JobKind("benchmark_register", "Register benchmark", "workers.tasks.dedup.benchmark_register", "io")
+)
 SUGGEST_ACTIONS = register_job_kind(JobKind("suggest_actions", "Suggest action mapping", "workers.tasks.actions.suggest_action_mapping", "cpu"))
 APPLY_ACTIONS = register_job_kind(JobKind("apply_actions", "Apply action mapping", "workers.tasks.actions.apply_action_mapping", "cpu"))
 HARD_NEGATIVES = register_job_kind(

@@ -34,6 +34,7 @@ from curation.services.approval import (
     user_may_override,
 )
 from curation.services.decisions import decision_record
+from curation.services.dedup_pairs import dedup_open_checks
 from curation.services.job_kinds import job_kind_label
 
 UNFINISHED_JOB_STATES = (Job.State.QUEUED, Job.State.RUNNING)
@@ -135,6 +136,9 @@ def subset_open_checks(*, subset: Subset) -> list[OpenCheck]:
         checks.append(
             OpenCheck("review_items_open", f"{n:,} {kind_label(kind).lower()} items are not decided yet.", count=n)
         )
+
+    for code, message, count in dedup_open_checks(subset=subset):
+        checks.append(OpenCheck(code, message, count=count))
 
     for job in subset_running_jobs(subset=subset):
         checks.append(
