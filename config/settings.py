@@ -18,9 +18,18 @@ VAR_DIR = Path(env_str("FINECURATE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 DEBUG = env_bool("DEBUG", False)
 
 
+# Django's own deploy check asks for 50 characters; a shorter key is refused outright when DEBUG is off.
+MIN_SECRET_KEY_LENGTH = 50
+
+
 def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
+        if not DEBUG and len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ImproperlyConfigured(
+                f"SECRET_KEY is {len(key)} characters; production needs at least {MIN_SECRET_KEY_LENGTH} "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+            )
         return key
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
@@ -240,12 +249,20 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-if not DEBUG:
+# Production sits behind the TLS proxy of docker-compose.yml (deploy/nginx.conf). FINECURATE_PLAIN_HTTP=1 is the
+# documented switch for a local trial over plain HTTP: no redirect to https, no Secure cookies, no HSTS.
+FINECURATE_PLAIN_HTTP = env_bool("FINECURATE_PLAIN_HTTP", False)
+# X-Forwarded-Proto is believed only where the operator says a proxy sets it and nothing else can reach the app
+# (compose publishes only nginx, which overwrites the header); a client reaching gunicorn directly cannot fake https.
+FINECURATE_TRUST_FORWARDED_PROTO = env_bool("FINECURATE_TRUST_FORWARDED_PROTO", False)
+if FINECURATE_TRUST_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600, minimum=0)
+if not DEBUG:
+    _tls = not FINECURATE_PLAIN_HTTP
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _tls)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _tls)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _tls)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600 if _tls else 0, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
