@@ -8,6 +8,8 @@ from typing import IO, Any, Protocol
 
 import pyarrow as pa
 
+from curation.services.paths import PathNotAllowed, path_check_allowed
+
 # File endings of images a record may name, and that an image folder is made of.
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 
@@ -72,6 +74,15 @@ def count_lines(path: Path) -> int:
             count += chunk.count(b"\n")
             last = chunk[-1:]
     return count + (0 if last == b"\n" else 1)
+
+
+def outside_roots(path: Path) -> str | None:
+    """Why a file a folder walk found may not be read (a link leading out of the data roots), or None."""
+    try:
+        path_check_allowed(path=path)
+    except PathNotAllowed:
+        return "a link to a file outside the allowed data roots: not read"
+    return None
 
 
 def is_ignored_file(name: str) -> bool:

@@ -17,6 +17,7 @@ from curation.ingest.readers.base import (
     count_lines,
     is_ignored_file,
     open_binary,
+    outside_roots,
 )
 from curation.ingest.readers.delimited import DelimitedReader
 from curation.ingest.readers.jsonl import JsonlReader
@@ -41,7 +42,10 @@ def image_files(root: Path) -> Iterator[Path]:
 
 
 def metadata_file(root: Path) -> Path | None:
-    return next((root / name for name in METADATA_FILES if (root / name).is_file()), None)
+    found = next((root / name for name in METADATA_FILES if (root / name).is_file()), None)
+    if found is not None and (reason := outside_roots(found)):
+        raise SourceUnreadable(f"{found.name}: {reason}")
+    return found
 
 
 class ImageFolderReader:
@@ -63,7 +67,7 @@ class ImageFolderReader:
             return self.table.count()
         if self.metadata is not None:
             return count_lines(self.metadata)
-        return sum(1 for f in image_files(self.path) if _is_image_name(f.name))
+        return sum(1 for f in image_files(self.path) if _is_image_name(f.name) and not outside_roots(f))
 
     def records(self, *, start_row: int = 0) -> Iterator[Record]:
         if self.table is not None:
@@ -126,6 +130,9 @@ class ImageFolderReader:
         for file in image_files(self.path):
             relative = file.relative_to(self.path).as_posix()
             if is_ignored_file(file.name):
+                continue
+            if reason := outside_roots(file):
+                yield Record(row_number=None, location=relative, base_dir=self.path, error=reason)
                 continue
             if not _is_image_name(file.name):
                 yield Record(row_number=None, location=relative, base_dir=self.path, error="unknown format: not an image")
