@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view or CSRF reads a body: the upload cap, and no body parsed for a visitor not signed in.
+    "annotate.uploads.RequestBodyGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -143,6 +145,13 @@ MEDIA_ROOT = Path(env_str("FINECURATE_MEDIA_ROOT", str(VAR_DIR / "media"))).reso
 MEDIA_URL = "media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest request body (an upload) accepted; deploy/nginx.conf's client_max_body_size says the same.
+FINECURATE_MAX_UPLOAD_BYTES = env_int("FINECURATE_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_HANDLERS = [
+    "annotate.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Where sources may be read from: the demo data, the uploads folder, and any roots the operator adds.
 FINECURATE_DEMO_DIR = BASE_DIR / "curation" / "demo"
