@@ -163,6 +163,10 @@ FINECURATE_DATA_ROOTS = [
 # Images above this many pixels are rejected as decompression bombs.
 FINECURATE_MAX_IMAGE_PIXELS = env_int("FINECURATE_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
 FINECURATE_MAX_IMAGE_BYTES = env_int("FINECURATE_MAX_IMAGE_BYTES", 50 * 1024 * 1024, minimum=1)
+# Bombs in source files: one record (a line of JSON Lines/CSV, an item of a JSON array) longer than this is
+# rejected unread, and reading a file stops once it has yielded this many (decompressed) bytes.
+FINECURATE_MAX_LINE_BYTES = env_int("FINECURATE_MAX_LINE_BYTES", 64 * 1024 * 1024, minimum=1024)
+FINECURATE_MAX_SOURCE_BYTES = env_int("FINECURATE_MAX_SOURCE_BYTES", 256 * 1024**3, minimum=1024)
 FINECURATE_EXPORT_TTL_DAYS = env_int("FINECURATE_EXPORT_TTL_DAYS", 30, minimum=1)
 
 # Model engines: each is optional; without one the built-in default runs and names itself.

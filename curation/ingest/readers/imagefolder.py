@@ -16,6 +16,8 @@ from curation.ingest.readers.base import (
     SourceUnreadable,
     count_lines,
     is_ignored_file,
+    line_too_long,
+    lines_bounded,
     open_binary,
     outside_roots,
 )
@@ -101,8 +103,12 @@ class ImageFolderReader:
         assert self.metadata is not None
         row_number = start_row
         with open_binary(self.metadata) as handle:
-            for line_number, raw in enumerate(handle, start=1):
+            for line_number, raw in enumerate(lines_bounded(handle), start=1):
                 location = f"{self.metadata.name} line {line_number}"
+                if raw is None:
+                    yield Record(row_number=row_number, location=location, base_dir=self.path, error=line_too_long())
+                    row_number += 1
+                    continue
                 try:
                     line = raw.decode("utf-8-sig").strip()
                 except UnicodeDecodeError:
