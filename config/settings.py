@@ -143,6 +143,9 @@ STORAGES = {
 # Content-addressed images, uploads and export files live under MEDIA_ROOT.
 MEDIA_ROOT = Path(env_str("FINECURATE_MEDIA_ROOT", str(VAR_DIR / "media"))).resolve()
 MEDIA_URL = "media/"
+# Behind nginx (docker-compose.yml): export downloads answer X-Accel-Redirect: <prefix><path under MEDIA_ROOT> and
+# nginx sends the file. Empty: the app streams it itself.
+FINECURATE_ACCEL_REDIRECT_PREFIX = env_str("FINECURATE_ACCEL_REDIRECT_PREFIX")
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest request body (an upload) accepted; deploy/nginx.conf's client_max_body_size says the same.
