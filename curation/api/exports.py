@@ -11,13 +11,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.api.errors import ApiError
+from curation.api.pagination import ApiCursor
 from curation.api.permissions import perm_required
 from curation.api.ranges import file_response
 from curation.exporters.registry import COLUMNS, FILTERS, FORMATS, ExportConfigError
@@ -132,14 +132,14 @@ class ExportFileFilterSet(django_filters.FilterSet):
         fields = ["kind"]
 
 
-class ExportCursor(CursorPagination):
+class ExportCursor(ApiCursor):
     ordering = "-id"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
-class ExportFileCursor(CursorPagination):
+class ExportFileCursor(ApiCursor):
     ordering = "name"
     page_size = 200
     page_size_query_param = "page_size"
