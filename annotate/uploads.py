@@ -49,7 +49,7 @@ class RequestBodyGuardMiddleware:
             if not request.path.startswith(ANONYMOUS_BODY_PATHS):
                 # The redirect an anonymous POST got anyway, without parsing what came with it.
                 return redirect_to_login(request.get_full_path())
-            if length is None or length > ANONYMOUS_BODY_BYTES or request.content_type == "multipart/form-data":
+            if length is None or length > ANONYMOUS_BODY_BYTES:
                 return HttpResponse("Sign in first.", status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 

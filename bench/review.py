@@ -62,9 +62,9 @@ def _setup_django(bench_url: str) -> None:
 def _seed_base(clients: int) -> tuple[int, int, list[str]]:
     """A subset with its (empty) sample queue, and CLIENTS reviewers with API tokens."""
     from django.contrib.auth.models import Group, User
-    from rest_framework.authtoken.models import Token
 
     from curation.models import ReviewQueue, Source, Subset
+    from curation.services.api_tokens import token_rotate
     from curation.services.review import review_queue_create
 
     subset = Subset.objects.create(name="bench-review")
@@ -75,7 +75,7 @@ def _seed_base(clients: int) -> tuple[int, int, list[str]]:
     for i in range(clients):
         user = User.objects.create_user(username=f"bench-reviewer-{i}")
         user.groups.add(reviewers)
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(token_rotate(user=user)[1])
     return queue.pk, source.pk, tokens
 
 

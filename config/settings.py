@@ -44,6 +44,12 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Production sits behind the TLS proxy of docker-compose.yml (deploy/nginx/). FINECURATE_PLAIN_HTTP=1 is the
+# documented switch for a local trial over plain HTTP: no redirect to https, no Secure cookies, no HSTS.
+FINECURATE_PLAIN_HTTP = env_bool("FINECURATE_PLAIN_HTTP", False)
+# X-Forwarded-Proto is believed only where the operator says a proxy sets it and nothing else can reach the app
+# (compose publishes only nginx, which overwrites the header); a client reaching gunicorn directly cannot fake https.
+FINECURATE_TRUST_FORWARDED_PROTO = env_bool("FINECURATE_TRUST_FORWARDED_PROTO", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,7 +63,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework.authtoken",  # kept for migration 0005, which hashed its keys into ApiToken
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -78,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: locks out repeated failed sign-ins on /login/ and /admin/login/.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -120,6 +129,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Brute force: AXES_FAILURE_LIMIT wrong passwords for one user from one address lock that pair out for a while.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.25, minimum=0.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Behind the proxy the client's address is the one nginx put last in X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = 1 if FINECURATE_TRUST_FORWARDED_PROTO else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if FINECURATE_TRUST_FORWARDED_PROTO else ["REMOTE_ADDR"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -225,15 +243,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 CELERY_TIMEZONE = "UTC"
 
+# Cache (throttle counters): Redis in production (FINECURATE_CACHE_URL), this process's memory otherwise.
+FINECURATE_CACHE_URL = env_str("FINECURATE_CACHE_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": FINECURATE_CACHE_URL}
+    if FINECURATE_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "curation.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "curation.api.errors.exception_handler",
+    # Failed token attempts per client address (curation.api.authentication.TokenFailureThrottle).
+    "DEFAULT_THROTTLE_RATES": {"token_failure": env_str("FINECURATE_TOKEN_FAILURE_RATE", "10/min")},
+    # Behind the proxy the client's address is the last X-Forwarded-For entry nginx added.
+    "NUM_PROXIES": 1 if FINECURATE_TRUST_FORWARDED_PROTO else None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
 }
 SPECTACULAR_SETTINGS = {
@@ -265,12 +295,6 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Production sits behind the TLS proxy of docker-compose.yml (deploy/nginx.conf). FINECURATE_PLAIN_HTTP=1 is the
-# documented switch for a local trial over plain HTTP: no redirect to https, no Secure cookies, no HSTS.
-FINECURATE_PLAIN_HTTP = env_bool("FINECURATE_PLAIN_HTTP", False)
-# X-Forwarded-Proto is believed only where the operator says a proxy sets it and nothing else can reach the app
-# (compose publishes only nginx, which overwrites the header); a client reaching gunicorn directly cannot fake https.
-FINECURATE_TRUST_FORWARDED_PROTO = env_bool("FINECURATE_TRUST_FORWARDED_PROTO", False)
 if FINECURATE_TRUST_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:

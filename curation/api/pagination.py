@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from rest_framework import exceptions
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
@@ -23,7 +23,9 @@ class ApiCursor(CursorPagination):
             return cursor
         ordering = self.ordering if isinstance(self.ordering, str) else self.ordering[0]
         try:
-            self.model._meta.get_field(ordering.lstrip("-")).to_python(cursor.position)
+            field = self.model._meta.get_field(ordering.lstrip("-"))
+            if isinstance(field, Field):
+                field.to_python(cursor.position)
         except (DjangoValidationError, FieldDoesNotExist, TypeError, ValueError):
             # A hand-made cursor ("p=abc" on an integer ordering): the same answer as any undecodable cursor.
             raise exceptions.NotFound(self.invalid_cursor_message) from None

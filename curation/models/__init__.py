@@ -1,4 +1,5 @@
 """Models of the curation domain, one module per concern; import them from here."""
+from curation.models.api_tokens import ApiToken
 from curation.models.exports import Export, ExportFile
 from curation.models.jobs import Job, JobError
 from curation.models.mapping import Mapping, MappingStagedRow
@@ -7,6 +8,7 @@ from curation.models.samples import Benchmark, BenchmarkImage, Sample, SampleIma
 from curation.models.sources import Image, Source, SourceRow
 
 __all__ = [
+    "ApiToken",
     "Benchmark",
     "BenchmarkImage",
     "Decision",

@@ -10,10 +10,10 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
 from config.wsgi import application
+from curation.services.api_tokens import token_rotate
 from tests.factories import approved_subset_make, export_build_now
 
 
@@ -59,7 +59,7 @@ def keep_test_connection():
 def token(curator, keep_test_connection) -> str:
     subset = approved_subset_make(samples=2, name="Fuzzed")
     export_build_now(subsets=[subset], format="llava_jsonl", by=curator)
-    return Token.objects.get_or_create(user=curator)[0].key
+    return token_rotate(user=curator)[1]
 
 
 @pytest.mark.django_db
