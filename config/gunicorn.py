@@ -8,7 +8,9 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+# Each thread keeps its own persistent database connection (CONN_MAX_AGE): workers x threads stays well under
+# PostgreSQL's 100 connections, with room for the Celery workers.
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 keepalive = 5
 # A client that sends its headers this slowly is dropped (gunicorn's default is 30 s of silence).

@@ -110,7 +110,14 @@ TEMPLATES = [
 
 # Database: DATABASE_URL (postgres://...) or the embedded SQLite default.
 _default_sqlite = f"sqlite:///{VAR_DIR / 'finecurate.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite), conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))}
+# Production keeps connections open (with a health check before reuse); development opens one per request.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", _default_sqlite),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0 if DEBUG else 600, minimum=0),
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", not DEBUG),
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
