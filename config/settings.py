@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",  # kept for migration 0005, which hashed its keys into ApiToken
     "axes",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: locks out repeated failed sign-ins on /login/ and /admin/login/.
     "axes.middleware.AxesMiddleware",
 ]
@@ -249,6 +251,24 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "review-release-expired": {"task": "workers.tasks.review.review_release_expired", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
+
+# Content-Security-Policy (django-csp): scripts and styles from this origin only (htmx is vendored; page scripts
+# are static files, no inline script, handler or style); the API docs page alone adds inline styles (Swagger UI).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Cache (throttle counters): Redis in production (FINECURATE_CACHE_URL), this process's memory otherwise.
 FINECURATE_CACHE_URL = env_str("FINECURATE_CACHE_URL")
