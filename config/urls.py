@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("annotate.urls")),
 ]
 
+handler400 = "curation.api.errors.bad_request"
 handler404 = "curation.api.errors.not_found"
 handler500 = "curation.api.errors.server_error"

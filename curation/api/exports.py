@@ -72,7 +72,7 @@ class SubsetRefOut(serializers.ModelSerializer):
 
 class ExportOut(serializers.ModelSerializer):
     subsets = SubsetRefOut(many=True, read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     progress = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField(help_text="Why the export failed, if it did.")
     file_count = serializers.IntegerField(source="files.count", read_only=True)

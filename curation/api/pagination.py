@@ -40,3 +40,10 @@ class ApiCursor(CursorPagination):
                     {self.page_size_query_param: [f"A whole number from 1 to {maximum}."]}
                 )
         return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size or self.page_size}
+        return parameters

@@ -23,7 +23,7 @@ class IngestJobOut(serializers.ModelSerializer):
 
 
 class SourceOut(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     rows_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -33,7 +33,7 @@ class StatusCountsOut(serializers.Serializer):
 class SubsetOut(serializers.ModelSerializer):
     samples = serializers.IntegerField(source="samples_total", help_text="Samples in the subset now.")
     samples_by_status = serializers.SerializerMethodField()
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     samples_url = serializers.SerializerMethodField()
 
     class Meta:
