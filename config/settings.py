@@ -287,8 +287,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "curation.api.errors.exception_handler",
-    # ?format= is a filter of the exports list (llava_jsonl, parquet...), not a choice of renderer.
-    "URL_FORMAT_OVERRIDE": None,
     # Failed token attempts per client address (curation.api.authentication.TokenFailureThrottle).
     "DEFAULT_THROTTLE_RATES": {"token_failure": env_str("FINECURATE_TOKEN_FAILURE_RATE", "10/min")},
     # Behind the proxy the client's address is the last X-Forwarded-For entry nginx added.

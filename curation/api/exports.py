@@ -1,5 +1,6 @@
 """API: create an export job, poll it, list its files and download them with resumable (Range) requests."""
 import mimetypes
+from types import SimpleNamespace
 from typing import Any
 
 import django_filters
@@ -10,7 +11,7 @@ from django.urls import URLPattern, path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -153,8 +154,16 @@ def _exports() -> QuerySet[Export]:
     return Export.objects.select_related("job", "created_by").prefetch_related("subsets")
 
 
+class FormatIsAFilter(DefaultContentNegotiation):
+    """On the exports list ?format= filters by export format (llava_jsonl, parquet...); it never picks a renderer
+    (DRF's URL_FORMAT_OVERRIDE answered ?format=llava_jsonl with a 404)."""
+
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+
+
 class ExportCollection(generics.GenericAPIView):
     permission_classes = [IsAuthenticated, CanExport]
+    content_negotiation_class = FormatIsAFilter
     serializer_class = ExportOut
     filterset_class = ExportFilterSet
     pagination_class = ExportCursor

@@ -60,6 +60,11 @@ def error_responses_hook(result: dict[str, Any], generator: Any, request: Any, p
             if "{" in path:
                 wanted.append("404")
             parameters = operation.get("parameters", [])
+            for parameter in parameters:
+                # django-filter reads an empty choice (?status=) as "no filter": the schema says so.
+                enum = parameter.get("schema", {}).get("enum")
+                if parameter.get("in") == "query" and enum is not None and "" not in enum:
+                    enum.append("")
             if "requestBody" in operation or any(p.get("in") == "query" for p in parameters):
                 wanted.append("400")
             for code in wanted:
