@@ -130,7 +130,7 @@ def _queued(queue_id: int) -> int:
 
 # What config/gunicorn.py gives docker-compose's web service (its defaults, as the bench runs them).
 SHIPPED_GUNICORN = "config/gunicorn.py: gthread, WEB_CONCURRENCY=" + os.environ.get("WEB_CONCURRENCY", "3") + \
-    " workers x GUNICORN_THREADS=" + os.environ.get("GUNICORN_THREADS", "8") + " threads"
+    " workers x GUNICORN_THREADS=" + os.environ.get("GUNICORN_THREADS", "16") + " threads"
 
 
 class Server:

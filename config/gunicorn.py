@@ -10,7 +10,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 worker_class = "gthread"
 # Each thread keeps its own persistent database connection (CONN_MAX_AGE): workers x threads stays well under
 # PostgreSQL's 100 connections, with room for the Celery workers.
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 keepalive = 5
 # A client that sends its headers this slowly is dropped (gunicorn's default is 30 s of silence).
