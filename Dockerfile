@@ -15,8 +15,10 @@ RUN pip install --no-cache-dir --extra-index-url "$TORCH_INDEX_URL" "torch==2.13
 COPY manage.py ./
 COPY templates ./templates
 COPY static ./static
-RUN DEBUG=1 python manage.py collectstatic --noinput
-RUN useradd --system --uid 1000 finecurate && mkdir -p /var/lib/finecurate && chown finecurate /var/lib/finecurate
+# collectstatic runs with the production settings (DEBUG=0), so the manifest the run-time storage reads is written;
+# the key only satisfies the settings for this one command and is thrown away with the layer's environment.
+RUN DEBUG=0 SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" python manage.py collectstatic --noinput
+RUN useradd --system --uid 1000 finecurate && mkdir -p /var/lib/finecurate /srv/static && chown finecurate /var/lib/finecurate /srv/static
 USER finecurate
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi"]

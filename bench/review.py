@@ -62,9 +62,9 @@ def _setup_django(bench_url: str) -> None:
 def _seed_base(clients: int) -> tuple[int, int, list[str]]:
     """A subset with its (empty) sample queue, and CLIENTS reviewers with API tokens."""
     from django.contrib.auth.models import Group, User
-    from rest_framework.authtoken.models import Token
 
     from curation.models import Source, Subset
+    from curation.services.api_tokens import token_rotate
     from curation.services.review import review_queue_create
 
     subset = Subset.objects.create(name="bench-review")
@@ -75,7 +75,7 @@ def _seed_base(clients: int) -> tuple[int, int, list[str]]:
     for i in range(clients):
         user = User.objects.create_user(username=f"bench-reviewer-{i}")
         user.groups.add(reviewers)
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(token_rotate(user=user)[1])
     return queue.pk, source.pk, tokens
 
 
@@ -128,10 +128,15 @@ def _queued(queue_id: int) -> int:
 # ---------------------------------------------------------------- the server
 
 
+# What config/gunicorn.py gives docker-compose's web service (its defaults, as the bench runs them).
+SHIPPED_GUNICORN = "config/gunicorn.py: gthread, WEB_CONCURRENCY=" + os.environ.get("WEB_CONCURRENCY", "3") + \
+    " workers x GUNICORN_THREADS=" + os.environ.get("GUNICORN_THREADS", "16") + " threads"
+
+
 class Server:
     """gunicorn serving FineCurate from the bench database, its access log recording request times."""
 
-    def __init__(self, bench_url: str, workdir: Path, workers: int):
+    def __init__(self, bench_url: str, workdir: Path):
         self.port = _free_port()
         self.log = workdir / "access.log"
         self.errors = workdir / "gunicorn.err"
@@ -139,23 +144,19 @@ class Server:
             **os.environ,
             "DATABASE_URL": bench_url,
             "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(40),
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            # Plain HTTP on loopback, the documented switch; everything else is the shipped default.
+            "FINECURATE_PLAIN_HTTP": "1",
             "ALLOWED_HOSTS": "127.0.0.1",
-            "DB_CONN_MAX_AGE": "600",
             "LOG_LEVEL": "WARNING",
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "FINECURATE_VAR_DIR": str(workdir / "var"),
         }
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.process = subprocess.Popen(
             [
-                str(gunicorn), "config.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(workers),
-                "--worker-class", "sync",
-                "--backlog", "256",
+                # Exactly what docker-compose's web service runs; only the access log is added, to read request times.
+                str(gunicorn), "-c", "config/gunicorn.py", "config.wsgi",
                 "--access-logfile", str(self.log),
                 "--access-logformat", "%(m)s %(U)s %(s)s %(D)s %({x-bench-op}i)s",
                 "--log-level", "warning",
@@ -215,7 +216,7 @@ def _free_port() -> int:
 
 
 def _request(port: int, method: str, path: str, token: str, body: dict | None = None, op: str = "") -> tuple[int, bytes, float]:
-    # A fresh connection per request: gunicorn's sync workers close it after each response anyway.
+    # A fresh connection per request, as each reviewer's client would open.
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Authorization": f"Token {token}", "Host": "127.0.0.1"}
     if op:
@@ -308,9 +309,6 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="50k items instead of 1M and fewer pairs (under a minute)")
     parser.add_argument("--large", type=int, default=None, help="queued items in the large run (default 1M; 50k with --quick)")
     parser.add_argument("--pairs", type=int, default=None, help="claim+decide pairs per client (default 60; 25 with --quick)")
-    # One sync worker per core: the app is CPU-bound, and more workers only share the cores inside each
-    # request's server time; requests beyond them wait in the listen queue (the client round trip shows it).
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn sync workers (default: one per core)")
     parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent reviewers (the goal is stated for 20)")
     args = parser.parse_args()
     large = args.large or (50_000 if args.quick else 1_000_000)
@@ -328,7 +326,7 @@ def main() -> None:
         queue_id, source_id, tokens = _seed_base(args.clients)
         seed_small = _seed_items(queue_id, source_id, 0, SMALL)
         print(f"seeded {SMALL:,} items in {seed_small:.1f}s", flush=True)
-        server = Server(bench_url, workdir, args.workers)
+        server = Server(bench_url, workdir)
         server.wait_ready(tokens[0])
         small = _measure(server, queue_id, tokens, pairs, "small")
         print(f"{SMALL:,} items: {small}", flush=True)
@@ -350,7 +348,7 @@ def main() -> None:
     print(json.dumps({
         "bench": "review",
         "clients": args.clients,
-        "gunicorn_workers": args.workers,
+        "gunicorn": SHIPPED_GUNICORN,
         "small_items": SMALL,
         "large_items": large,
         "pairs_per_run": big["pairs"],

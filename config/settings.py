@@ -18,9 +18,18 @@ VAR_DIR = Path(env_str("FINECURATE_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 DEBUG = env_bool("DEBUG", False)
 
 
+# Django's own deploy check asks for 50 characters; a shorter key is refused outright when DEBUG is off.
+MIN_SECRET_KEY_LENGTH = 50
+
+
 def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
+        if not DEBUG and len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ImproperlyConfigured(
+                f"SECRET_KEY is {len(key)} characters; production needs at least {MIN_SECRET_KEY_LENGTH} "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+            )
         return key
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
@@ -35,6 +44,12 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Production sits behind the TLS proxy of docker-compose.yml (deploy/nginx/). FINECURATE_PLAIN_HTTP=1 is the
+# documented switch for a local trial over plain HTTP: no redirect to https, no Secure cookies, no HSTS.
+FINECURATE_PLAIN_HTTP = env_bool("FINECURATE_PLAIN_HTTP", False)
+# X-Forwarded-Proto is believed only where the operator says a proxy sets it and nothing else can reach the app
+# (compose publishes only nginx, which overwrites the header); a client reaching gunicorn directly cannot fake https.
+FINECURATE_TRUST_FORWARDED_PROTO = env_bool("FINECURATE_TRUST_FORWARDED_PROTO", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -48,7 +63,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework.authtoken",  # kept for migration 0005, which hashed its keys into ApiToken
+    "axes",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -64,11 +81,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view or CSRF reads a body: the upload cap, and no body parsed for a visitor not signed in.
+    "annotate.uploads.RequestBodyGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "annotate.middleware.AppErrorPagesMiddleware",
     "annotate.errors.ApplicationErrorMiddleware",  # pages answer an uncaught domain error with its status
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: locks out repeated failed sign-ins on /login/ and /admin/login/.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -92,7 +114,14 @@ TEMPLATES = [
 
 # Database: DATABASE_URL (postgres://...) or the embedded SQLite default.
 _default_sqlite = f"sqlite:///{VAR_DIR / 'finecurate.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite), conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))}
+# Production keeps connections open (with a health check before reuse); development opens one per request.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", _default_sqlite),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0 if DEBUG else 600, minimum=0),
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", not DEBUG),
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
@@ -111,6 +140,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Brute force: AXES_FAILURE_LIMIT wrong passwords for one user from one address lock that pair out for a while.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.25, minimum=0.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Behind the proxy the client's address is the one nginx put last in X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = 1 if FINECURATE_TRUST_FORWARDED_PROTO else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if FINECURATE_TRUST_FORWARDED_PROTO else ["REMOTE_ADDR"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -134,8 +172,18 @@ STORAGES = {
 # Content-addressed images, uploads and export files live under MEDIA_ROOT.
 MEDIA_ROOT = Path(env_str("FINECURATE_MEDIA_ROOT", str(VAR_DIR / "media"))).resolve()
 MEDIA_URL = "media/"
+# Behind nginx (docker-compose.yml): export downloads answer X-Accel-Redirect: <prefix><path under MEDIA_ROOT> and
+# nginx sends the file. Empty: the app streams it itself.
+FINECURATE_ACCEL_REDIRECT_PREFIX = env_str("FINECURATE_ACCEL_REDIRECT_PREFIX")
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest request body (an upload) accepted; deploy/nginx.conf's client_max_body_size says the same.
+FINECURATE_MAX_UPLOAD_BYTES = env_int("FINECURATE_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_HANDLERS = [
+    "annotate.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Where sources may be read from: the demo data, the uploads folder, and any roots the operator adds.
 FINECURATE_DEMO_DIR = BASE_DIR / "curation" / "demo"
@@ -147,6 +195,10 @@ FINECURATE_DATA_ROOTS = [
 # Images above this many pixels are rejected as decompression bombs.
 FINECURATE_MAX_IMAGE_PIXELS = env_int("FINECURATE_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
 FINECURATE_MAX_IMAGE_BYTES = env_int("FINECURATE_MAX_IMAGE_BYTES", 50 * 1024 * 1024, minimum=1)
+# Bombs in source files: one record (a line of JSON Lines/CSV, an item of a JSON array) longer than this is
+# rejected unread, and reading a file stops once it has yielded this many (decompressed) bytes.
+FINECURATE_MAX_LINE_BYTES = env_int("FINECURATE_MAX_LINE_BYTES", 64 * 1024 * 1024, minimum=1024)
+FINECURATE_MAX_SOURCE_BYTES = env_int("FINECURATE_MAX_SOURCE_BYTES", 256 * 1024**3, minimum=1024)
 FINECURATE_EXPORT_TTL_DAYS = env_int("FINECURATE_EXPORT_TTL_DAYS", 30, minimum=1)
 # The review decisions an export keeps when the curator does not choose (comma-separated: accepted, pending,
 # rejected). Only accepted samples by default: a never-reviewed subset must not export whole unasked.
@@ -231,15 +283,45 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 CELERY_TIMEZONE = "UTC"
 
+# Content-Security-Policy (django-csp): scripts and styles from this origin only (htmx is vendored; page scripts
+# are static files, no inline script, handler or style); the API docs page alone adds inline styles (Swagger UI).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Cache (throttle counters): Redis in production (FINECURATE_CACHE_URL), this process's memory otherwise.
+FINECURATE_CACHE_URL = env_str("FINECURATE_CACHE_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": FINECURATE_CACHE_URL}
+    if FINECURATE_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "curation.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "curation.api.errors.exception_handler",
+    # Failed token attempts per client address (curation.api.authentication.TokenFailureThrottle).
+    "DEFAULT_THROTTLE_RATES": {"token_failure": env_str("FINECURATE_TOKEN_FAILURE_RATE", "10/min")},
+    # Behind the proxy the client's address is the last X-Forwarded-For entry nginx added.
+    "NUM_PROXIES": 1 if FINECURATE_TRUST_FORWARDED_PROTO else None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
 }
 SPECTACULAR_SETTINGS = {
@@ -255,6 +337,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "curation.api.schema.error_responses_hook",
+    ],
     # Several models have a "format" or "status" field: name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "ExportFormatEnum": "curation.exporters.format_choices",
@@ -274,12 +360,14 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-if not DEBUG:
+if FINECURATE_TRUST_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600, minimum=0)
+if not DEBUG:
+    _tls = not FINECURATE_PLAIN_HTTP
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _tls)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _tls)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _tls)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600 if _tls else 0, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True

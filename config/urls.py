@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("annotate.urls")),
 ]
 
+handler400 = "curation.api.errors.bad_request"
 handler403 = "annotate.views.errors.page_forbidden"
 handler404 = "config.errors.not_found"
 handler500 = "config.errors.server_error"

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.management import create_contenttypes
+from django.core.cache import cache
 from django.test import Client
 
 from curation.services.roles import roles_sync
@@ -205,3 +206,9 @@ def login(page, live_server):
 def _fast_password_hashing() -> None:
     """Hashing a password the production way takes ~0.3 s; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters (the local-memory cache of tests) start empty in every test."""
+    cache.clear()

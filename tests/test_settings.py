@@ -75,3 +75,30 @@ def test_embedded_default_is_sqlite_and_filesystem_broker(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "sqlite3 filesystem://localhost/ PRAGMA journal_mode=WAL" in result.stdout
+
+
+def test_production_keeps_database_connections_with_health_checks():
+    script = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
+        "from django.conf import settings as s; d = s.DATABASES['default'];"
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DB_CONN_MAX_AGE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    production = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env={**env, "DEBUG": "0", "SECRET_KEY": "k" * 30 + "-long-enough-for-production-use"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.split() == ["600", "True"]
+
+
+def test_the_review_bench_runs_what_docker_compose_runs():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert "gunicorn -c config/gunicorn.py config.wsgi" in compose["services"]["web"]["command"]
+    bench = (ROOT / "bench" / "review.py").read_text()
+    assert '"-c", "config/gunicorn.py", "config.wsgi"' in bench
+    # Nothing the shipped configuration decides is overridden by the bench.
+    for override in ("DB_CONN_MAX_AGE", "--workers", "--worker-class", "--threads", "CONN_HEALTH_CHECKS", "WEB_CONCURRENCY\":"):
+        assert override not in bench, override

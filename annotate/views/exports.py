@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotate.htmx import HTMX_STOP_POLLING
@@ -180,15 +181,25 @@ def export_expire_view(request: AppRequest, export_id: int) -> HttpResponse:
     return redirect("export_detail", export_id=export.pk)
 
 
+# The session key under which a new token's key waits for the one page that shows it.
+NEW_TOKEN_SESSION_KEY = "api_token_new_key"  # noqa: S105  (a session key name, no secret)
+
+
 @login_required
+@never_cache  # Cache-Control: no-store: the page may hold a key
 @require_http_methods(["GET", "POST"])
 def api_token(request: AppRequest) -> HttpResponse:
-    """Any signed-in user may hold a token; what it can reach is what their role permits."""
+    """Any signed-in user may hold a token; what it can reach is what their role permits.
+
+    Only a digest is stored, so a new key is shown once, on the page the POST redirects to.
+    """
     if request.method == "POST":
-        token_rotate(user=request.user)
+        _, key = token_rotate(user=request.user)
+        request.session[NEW_TOKEN_SESSION_KEY] = key
         messages.success(request, "A new API token is ready; the previous one no longer works.")
         return redirect("api_token")
-    return render(request, "annotate/token.html", {"token": token_for(user=request.user)})
+    context = {"token": token_for(user=request.user), "new_key": request.session.pop(NEW_TOKEN_SESSION_KEY, None)}
+    return render(request, "annotate/token.html", context)
 
 
 urlpatterns = [

@@ -128,7 +128,10 @@ def source_list(request: AppRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def source_create(request: AppRequest) -> HttpResponse:
     form = SourceForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    refused = getattr(request, "upload_refused", None)  # CappedUploadHandler stopped the stream at the cap
+    if refused:
+        form.add_error("upload", refused)
+    if request.method == "POST" and not refused and form.is_valid():
         data = form.cleaned_data
         saved: Path | None = source_upload_save(upload=data["upload"]) if data["upload"] else None
         try:

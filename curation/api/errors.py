@@ -59,6 +59,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 # in the API's error shape; pages keep Django's own.
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django refuses before any view (too many fields, a bad host): the error shape under /api/."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(code="bad_request", message="The request cannot be read."), status=400)
+    return defaults.bad_request(request, exception)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(code="not_found", message=f"No API endpoint at {request.path}."), status=404)

@@ -1,5 +1,6 @@
 """API: create an export job, poll it, list its files and download them with resumable (Range) requests."""
 import mimetypes
+from types import SimpleNamespace
 from typing import Any
 
 import django_filters
@@ -10,14 +11,14 @@ from django.urls import URLPattern, path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import CursorPagination
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from curation.api.errors import ApiError
+from curation.api.pagination import ApiCursor
 from curation.api.permissions import perm_required
 from curation.api.ranges import file_response
 from curation.exporters import format_choices
@@ -73,7 +74,7 @@ class SubsetRefOut(serializers.ModelSerializer):
 
 class ExportOut(serializers.ModelSerializer):
     subsets = SubsetRefOut(many=True, read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     progress = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField(help_text="Why the export failed, if it did.")
     file_count = serializers.IntegerField(source="files.count", read_only=True)
@@ -133,14 +134,14 @@ class ExportFileFilterSet(django_filters.FilterSet):
         fields = ["kind"]
 
 
-class ExportCursor(CursorPagination):
+class ExportCursor(ApiCursor):
     ordering = "-id"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
-class ExportFileCursor(CursorPagination):
+class ExportFileCursor(ApiCursor):
     ordering = "name"
     page_size = 200
     page_size_query_param = "page_size"
@@ -154,8 +155,16 @@ def _exports() -> QuerySet[Export]:
     return Export.objects.select_related("job", "created_by").prefetch_related("subsets")
 
 
+class FormatIsAFilter(DefaultContentNegotiation):
+    """On the exports list ?format= filters by export format (llava_jsonl, parquet...); it never picks a renderer
+    (DRF's URL_FORMAT_OVERRIDE answered ?format=llava_jsonl with a 404)."""
+
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+
+
 class ExportCollection(generics.GenericAPIView):
     permission_classes = [IsAuthenticated, CanExport]
+    content_negotiation_class = FormatIsAFilter
     serializer_class = ExportOut
     filterset_class = ExportFilterSet
     pagination_class = ExportCursor

@@ -7,7 +7,9 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
@@ -62,6 +64,18 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
+def _accel_redirect(path: Path) -> str | None:
+    """The internal nginx location of a file under MEDIA_ROOT, when the app runs behind nginx."""
+    prefix = settings.FINECURATE_ACCEL_REDIRECT_PREFIX
+    if not prefix:
+        return None
+    try:
+        relative = path.resolve().relative_to(Path(settings.MEDIA_ROOT).resolve())
+    except ValueError:
+        return None
+    return prefix.rstrip("/") + "/" + quote(relative.as_posix())
+
+
 def file_response(
     request: HttpRequest, *, path: Path, size: int, sha256: str, filename: str, content_type: str
 ) -> HttpResponseBase:
@@ -73,6 +87,15 @@ def file_response(
         for key, value in headers.items():
             not_modified[key] = value
         return not_modified
+
+    accel = _accel_redirect(path)
+    if accel is not None:
+        # nginx answers Range and If-Range itself from the file; the checks above stay the app's.
+        handed = HttpResponse(content_type=content_type)
+        for key, value in headers.items():
+            handed[key] = value
+        handed["X-Accel-Redirect"] = accel
+        return handed
 
     status, start, length = 200, 0, size
     range_header = request.headers.get("Range")

@@ -4,8 +4,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
-from rest_framework.pagination import CursorPagination
 
+from curation.api.pagination import ApiCursor
 from curation.api.permissions import perm_required
 from curation.ingest.records import IMAGE_KEY
 from curation.models import Job, Source, SourceRow
@@ -24,7 +24,7 @@ class IngestJobOut(serializers.ModelSerializer):
 
 
 class SourceOut(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     rows_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -63,12 +63,12 @@ class SourceRowOut(serializers.ModelSerializer):
         fields = ["row_number", "data", "image_shas"]
 
 
-class SourceCursor(CursorPagination):
+class SourceCursor(ApiCursor):
     ordering = "-id"
     page_size = 50
 
 
-class SourceRowCursor(CursorPagination):
+class SourceRowCursor(ApiCursor):
     ordering = "row_number"
     page_size = 100
     max_page_size = 1000

@@ -7,11 +7,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from curation.api.pagination import ApiCursor
 from curation.api.permissions import perm_required
 from curation.models import Rating, Sample, SampleImage, Subset
 from curation.models.ratings import RATING_AXES
@@ -33,7 +33,7 @@ class StatusCountsOut(serializers.Serializer):
 class SubsetOut(serializers.ModelSerializer):
     samples = serializers.IntegerField(source="samples_total", help_text="Samples in the subset now.")
     samples_by_status = serializers.SerializerMethodField()
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     samples_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -170,14 +170,14 @@ class SampleFilter(django_filters.FilterSet):
         fields = ["status", "source"]
 
 
-class SubsetCursor(CursorPagination):
+class SubsetCursor(ApiCursor):
     ordering = "name"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
-class SampleCursor(CursorPagination):
+class SampleCursor(ApiCursor):
     ordering = "id"
     page_size = 100
     page_size_query_param = "page_size"

@@ -7,6 +7,7 @@ from curation.models.actions import (
     SampleAction,
     SampleActionTurn,
 )
+from curation.models.api_tokens import ApiToken
 from curation.models.approval import ApprovalPolicy
 from curation.models.duplicates import DuplicatePair, DuplicateScan, ImageEmbedding
 from curation.models.exports import Export, ExportFile
@@ -26,6 +27,7 @@ __all__ = [
     "ActionSchema",
     "SampleAction",
     "SampleActionTurn",
+    "ApiToken",
     "Benchmark",
     "BenchmarkImage",
     "Decision",

@@ -1,8 +1,10 @@
 """Export pages: the form built from the registry, the progress and manifest page, expiry; the token page."""
-import pytest
-from rest_framework.authtoken.models import Token
+import re
 
-from curation.models import Export, Subset
+import pytest
+
+from curation.models import ApiToken, Export, Subset
+from curation.services.api_tokens import token_user
 from tests.factories import approved_subset_make, export_build_now, source_make, subset_make
 
 pytestmark = pytest.mark.django_db
@@ -73,12 +75,16 @@ def test_deleting_the_files_now_expires_the_export(curator_client, curator):
 
 def test_a_user_creates_and_replaces_their_api_token(reviewer_client, reviewer):
     assert "You have no API token yet." in reviewer_client.get("/token/").content.decode()
+    page = reviewer_client.post("/token/", follow=True)
+    assert "no-store" in page["Cache-Control"]
+    first = re.search(r'<code id="token-key">([0-9a-f]{40})</code>', page.content.decode()).group(1)
+    assert token_user(key=first) == reviewer and "your role cannot create or download exports" in page.content.decode()
+    # Only the digest is kept: the key is never shown again, and the database does not hold it.
+    again = reviewer_client.get("/token/").content.decode()
+    assert first not in again and first[:8] in again
+    assert not ApiToken.objects.filter(digest=first).exists() and ApiToken.objects.get(user=reviewer).digest != first
     reviewer_client.post("/token/")
-    first = Token.objects.get(user=reviewer).key
-    page = reviewer_client.get("/token/").content.decode()
-    assert first in page and "your role cannot create or download exports" in page
-    reviewer_client.post("/token/")
-    assert Token.objects.get(user=reviewer).key != first
+    assert token_user(key=first) is None
 
 
 @pytest.mark.parametrize(("who", "code"), [("curator", 200), ("admin", 200), ("reviewer", 403), ("nobody", 403), ("anonymous", 302)])

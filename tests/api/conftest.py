@@ -1,12 +1,13 @@
 """API clients that authenticate with a token, as a training pipeline does."""
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from curation.services.api_tokens import token_rotate
 
 
 def _token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_rotate(user=user)[1]}")
     return client
 
 

@@ -11,6 +11,7 @@ from curation.ingest.readers.base import (
     file_is_empty,
     is_ignored_file,
     open_binary,
+    outside_roots,
     records_guarded,
 )
 from curation.ingest.readers.delimited import DelimitedReader
@@ -78,7 +79,9 @@ def _data_files(root: Path) -> list[Path]:
     return [
         f
         for f in image_files(root)
-        if _extension(f) in EXTENSION_FORMATS and not (f.parent == root and f.name in METADATA_FILES)
+        if _extension(f) in EXTENSION_FORMATS
+        and not (f.parent == root and f.name in METADATA_FILES)
+        and not outside_roots(f)
     ]
 
 
@@ -124,6 +127,9 @@ class FolderReader:
             if is_ignored_file(file.name) or file.suffix.lower() in IMAGE_EXTENSIONS:
                 continue  # images are read when a record names them
             if file.parent == path and file.name in METADATA_FILES:
+                continue
+            if reason := outside_roots(file):
+                self.skipped.append((file, reason))
                 continue
             shard_format = file_format(file)
             if shard_format is None:

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import pyarrow as pa
+from django.conf import settings
 
 from curation.errors import ApplicationError
+from curation.services.paths import PathNotAllowed, path_check_allowed
 
 # File endings of images a record may name, and that an image folder is made of.
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
@@ -61,11 +63,91 @@ class Reader(Protocol):
         """The records in order, numbered from start_row."""
 
 
-def open_binary(path: Path) -> IO[bytes]:
-    """Open a file for reading, decompressing .gz transparently."""
+# A streaming parser reads ahead of the record it is building by up to one buffer (ijson's default is 64 KiB).
+PARSER_READ_AHEAD_BYTES = 64 * 1024
+
+
+class SizeLimitExceeded(ValueError):
+    """A file decompresses to more than FINECURATE_MAX_SOURCE_BYTES, or one record passes FINECURATE_MAX_LINE_BYTES."""
+
+
+class BoundedStream:
+    """A file's (decompressed) bytes, refused past FINECURATE_MAX_SOURCE_BYTES: a gzip bomb stops there.
+
+    mark() starts a record; reading more than FINECURATE_MAX_LINE_BYTES after it raises too, so a parser that
+    builds one record in memory (ijson) never holds more than that.
+    """
+
+    def __init__(self, raw: IO[bytes], *, name: str) -> None:
+        self.raw = raw
+        self.name = name
+        self.total = 0
+        self.marked: int | None = None
+        self.limit = settings.FINECURATE_MAX_SOURCE_BYTES
+        self.record_limit = settings.FINECURATE_MAX_LINE_BYTES
+
+    def _count(self, data: bytes) -> bytes:
+        self.total += len(data)
+        if self.total > self.limit:
+            raise SizeLimitExceeded(
+                f"{self.name} holds more than {self.limit:,} bytes (decompressed); FINECURATE_MAX_SOURCE_BYTES stops it there"
+            )
+        if self.marked is not None and self.total - self.marked > self.record_limit + PARSER_READ_AHEAD_BYTES:
+            raise SizeLimitExceeded(f"a record longer than {self.record_limit:,} bytes (FINECURATE_MAX_LINE_BYTES)")
+        return data
+
+    def mark(self) -> None:
+        self.marked = self.total
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self.limit - self.total + 1  # never more than the cap allows, plus the byte that passes it
+        return self._count(self.raw.read(size))
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._count(self.raw.readline(size))
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        position = self.raw.seek(offset, whence)
+        self.total, self.marked = position, None
+        return position
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> "BoundedStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_binary(path: Path) -> BoundedStream:
+    """Open a file for reading, decompressing .gz transparently, bounded by FINECURATE_MAX_SOURCE_BYTES."""
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]  # a GzipFile reads bytes like any IO[bytes]
-    return path.open("rb")
+        raw: IO[bytes] = gzip.open(path, "rb")  # type: ignore[assignment]  # a GzipFile reads bytes like any IO[bytes]
+    else:
+        raw = path.open("rb")
+    return BoundedStream(raw, name=path.name)
+
+
+def lines_bounded(handle: BoundedStream) -> Iterator[bytes | None]:
+    """The file's lines; None for a line longer than FINECURATE_MAX_LINE_BYTES, skipped without being held."""
+    limit = settings.FINECURATE_MAX_LINE_BYTES
+    while raw := handle.readline(limit + 1):
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while (rest := handle.readline(SCAN_CHUNK_BYTES)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield raw
+
+
+def line_too_long() -> str:
+    return f"the line is longer than {settings.FINECURATE_MAX_LINE_BYTES:,} bytes (FINECURATE_MAX_LINE_BYTES): rejected unread"
 
 
 # A file whose first bytes are whitespace and that ends within them holds nothing, whatever its format.
@@ -87,10 +169,22 @@ def count_lines(path: Path) -> int:
     count = 0
     last = b"\n"
     with open_binary(path) as handle:
-        while chunk := handle.read(SCAN_CHUNK_BYTES):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
+        try:
+            while chunk := handle.read(SCAN_CHUNK_BYTES):
+                count += chunk.count(b"\n")
+                last = chunk[-1:]
+        except SizeLimitExceeded:
+            pass  # the lines up to the cap: reading stops there too
     return count + (0 if last == b"\n" else 1)
+
+
+def outside_roots(path: Path) -> str | None:
+    """Why a file a folder walk found may not be read (a link leading out of the data roots), or None."""
+    try:
+        path_check_allowed(path=path)
+    except PathNotAllowed:
+        return "a link to a file outside the allowed data roots: not read"
+    return None
 
 
 def is_ignored_file(name: str) -> bool:

@@ -4,7 +4,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from curation.ingest.readers.base import Record, SourceUnreadable, count_lines, location_in, open_binary
+from curation.ingest.readers.base import (
+    Record,
+    SourceUnreadable,
+    count_lines,
+    line_too_long,
+    lines_bounded,
+    location_in,
+    open_binary,
+)
 
 # Captions and serialised conversations can be long; csv's default limit (128 KiB) is not.
 FIELD_SIZE_LIMIT = min(sys.maxsize, 64 * 1024 * 1024)
@@ -28,11 +36,16 @@ class _DecodedLines:
     def __init__(self, handle) -> None:
         self.handle = handle
         self.bad_lines: set[int] = set()
+        self.long_lines: set[int] = set()
         self.number = 0
 
     def __iter__(self) -> Iterator[str]:
-        for raw in self.handle:
+        for raw in lines_bounded(self.handle):
             self.number += 1
+            if raw is None:
+                self.long_lines.add(self.number)
+                yield "\n"  # its record is rejected for its length, never read
+                continue
             if self.number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             try:
@@ -83,11 +96,15 @@ class DelimitedReader:
                     previous_end = reader.line_num
                     continue
                 first_line, previous_end = previous_end + 1, reader.line_num
-                if not row or (len(row) == 1 and not row[0].strip()):
+                lines_of_row = range(first_line, reader.line_num + 1)
+                too_long = any(n in lines.long_lines for n in lines_of_row)
+                if not too_long and (not row or (len(row) == 1 and not row[0].strip())):
                     continue
                 location = location_in(self.path, multi_file=self.multi_file, where=f"line {first_line}")
                 error = None
-                if any(n in lines.bad_lines for n in range(first_line, reader.line_num + 1)):
+                if too_long:
+                    error = line_too_long()
+                elif any(n in lines.bad_lines for n in range(first_line, reader.line_num + 1)):
                     error = "not valid UTF-8"
                 elif len(row) != width:
                     error = f"{len(row)} fields where the header has {width}"

@@ -16,7 +16,10 @@ from curation.ingest.readers.base import (
     SourceUnreadable,
     count_lines,
     is_ignored_file,
+    line_too_long,
+    lines_bounded,
     open_binary,
+    outside_roots,
 )
 from curation.ingest.readers.delimited import DelimitedReader
 from curation.ingest.readers.jsonl import JsonlReader
@@ -41,7 +44,10 @@ def image_files(root: Path) -> Iterator[Path]:
 
 
 def metadata_file(root: Path) -> Path | None:
-    return next((root / name for name in METADATA_FILES if (root / name).is_file()), None)
+    found = next((root / name for name in METADATA_FILES if (root / name).is_file()), None)
+    if found is not None and (reason := outside_roots(found)):
+        raise SourceUnreadable(f"{found.name}: {reason}")
+    return found
 
 
 class ImageFolderReader:
@@ -63,7 +69,7 @@ class ImageFolderReader:
             return self.table.count()
         if self.metadata is not None:
             return count_lines(self.metadata)
-        return sum(1 for f in image_files(self.path) if _is_image_name(f.name))
+        return sum(1 for f in image_files(self.path) if _is_image_name(f.name) and not outside_roots(f))
 
     def records(self, *, start_row: int = 0) -> Iterator[Record]:
         if self.table is not None:
@@ -97,8 +103,12 @@ class ImageFolderReader:
         assert self.metadata is not None
         row_number = start_row
         with open_binary(self.metadata) as handle:
-            for line_number, raw in enumerate(handle, start=1):
+            for line_number, raw in enumerate(lines_bounded(handle), start=1):
                 location = f"{self.metadata.name} line {line_number}"
+                if raw is None:
+                    yield Record(row_number=row_number, location=location, base_dir=self.path, error=line_too_long())
+                    row_number += 1
+                    continue
                 try:
                     line = raw.decode("utf-8-sig").strip()
                 except UnicodeDecodeError:
@@ -126,6 +136,9 @@ class ImageFolderReader:
         for file in image_files(self.path):
             relative = file.relative_to(self.path).as_posix()
             if is_ignored_file(file.name):
+                continue
+            if reason := outside_roots(file):
+                yield Record(row_number=None, location=relative, base_dir=self.path, error=reason)
                 continue
             if not _is_image_name(file.name):
                 yield Record(row_number=None, location=relative, base_dir=self.path, error="unknown format: not an image")

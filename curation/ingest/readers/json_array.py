@@ -6,7 +6,7 @@ from pathlib import Path
 
 import ijson
 
-from curation.ingest.readers.base import Record, SourceUnreadable, location_in, open_binary
+from curation.ingest.readers.base import Record, SizeLimitExceeded, SourceUnreadable, location_in, open_binary
 
 
 def _first_line(message: str) -> str:
@@ -151,7 +151,12 @@ class JsonArrayReader:
         # A second streaming pass in C (yajl2_c) is cheap next to ingesting the rows; a broken file has no count.
         try:
             with open_binary(self.path) as handle:
-                return sum(1 for _ in self._items(handle))
+                count = 0
+                handle.mark()
+                for _ in self._items(handle):
+                    count += 1
+                    handle.mark()
+                return count
         except (ijson.JSONError, OSError, ValueError):
             return None
 
@@ -162,9 +167,14 @@ class JsonArrayReader:
             items = self._items(handle)
             while True:
                 location = location_in(self.path, multi_file=self.multi_file, where=f"item {row_number - start_row + 1}")
+                handle.mark()
                 try:
                     item = next(items)
                 except StopIteration:
+                    return
+                except SizeLimitExceeded as exc:
+                    # One record too large to hold, or a file past its cap: the parser cannot skip to the next.
+                    yield Record(row_number=row_number, location=location, base_dir=base_dir, error=f"{exc}; the rest of the file was not read")
                     return
                 except ijson.JSONError as exc:
                     # The parser cannot resynchronise after a syntax error: what came before is kept.

@@ -11,6 +11,8 @@ from curation.ingest.readers.base import (
     Record,
     SourceUnreadable,
     count_lines,
+    line_too_long,
+    lines_bounded,
     location_in,
     open_binary,
 )
@@ -50,7 +52,11 @@ class JsonlReader:
         base_dir = self.path.parent
         prefix = location_in(self.path, multi_file=self.multi_file, where="line")
         with open_binary(self.path) as handle:
-            for line_number, raw in enumerate(handle, start=1):
+            for line_number, raw in enumerate(lines_bounded(handle), start=1):
+                if raw is None:
+                    yield Record(row_number=row_number, location=f"{prefix} {line_number}", base_dir=base_dir, error=line_too_long())
+                    row_number += 1
+                    continue
                 if line_number == 1 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[len(codecs.BOM_UTF8) :]
                 if raw.isspace() or not raw:

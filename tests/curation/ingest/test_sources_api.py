@@ -1,10 +1,10 @@
 """API: sources are read-only, need a token (or session) and view_source; rows page by cursor."""
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from curation.models import SourceRow
 from curation.services import job_kinds
+from curation.services.api_tokens import token_rotate
 from curation.services.ingest import source_ingest
 from curation.services.jobs import job_create
 from curation.services.sources import source_register
@@ -23,7 +23,7 @@ def source(tmp_path):
 
 def _token_client(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_rotate(user=user)[1]}")
     return client
 
 

@@ -1,9 +1,9 @@
 """The review API with token auth: claim, decide (including edits), release; errors in one shape."""
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from curation.models import Decision, ReviewItem, Sample
+from curation.services.api_tokens import token_rotate
 from curation.services.review import review_queue_configure
 from tests.curation.review.builders import sample_queue_make
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def api(reviewer) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=reviewer).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_rotate(user=reviewer)[1]}")
     return client
 
 
