@@ -18,7 +18,8 @@ from django.test import Client
 from PIL import Image as PILImage
 
 from curation.mapping.suggesters.build import CAPTION_INSTRUCTIONS
-from curation.models import Job, JobError, Mapping, Sample, Source, Subset
+from curation.models import JobError, Mapping, Sample, Source, Subset
+from curation.services import job_kinds
 from tests.test_layouts_end_to_end import Written, form_data, images_of, sha, wait_job, write_png
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -221,7 +222,7 @@ def test_a_published_layout_goes_from_files_to_samples_without_edits(celery_work
     assert source.records_key == layout.records_key
     assert (source.label_origin, source.task_name) == (fields["label_origin"], fields["task_name"])
 
-    ingest = wait_job(source, Job.Kind.INGEST)
+    ingest = wait_job(source, job_kinds.INGEST.key)
     source.refresh_from_db()
     errors = list(ingest.errors.values_list("message", flat=True))
     assert len(errors) == layout.rejected, errors
@@ -231,7 +232,7 @@ def test_a_published_layout_goes_from_files_to_samples_without_edits(celery_work
     if source.has_join:
         assert 'id="source-join"' in page and ingest.result["join"]["matched_rows"] == source.row_count
 
-    suggest = wait_job(source, Job.Kind.SUGGEST_MAPPING)
+    suggest = wait_job(source, job_kinds.SUGGEST_MAPPING.key)
     suggestion = Mapping.objects.get(pk=suggest.result["mapping_id"])
     missing = [r["text"] for r in suggestion.reasons if r["column"] is None and r["role"] != "note"]
     assert not missing and suggest.result["valid"], (missing, suggestion.reasons)
@@ -242,7 +243,7 @@ def test_a_published_layout_goes_from_files_to_samples_without_edits(celery_work
     suggestion.refresh_from_db()
     assert suggestion.status == Mapping.Status.ACCEPTED  # the suggestion itself: no edit was needed
 
-    apply = wait_job(suggestion, Job.Kind.APPLY_MAPPING)
+    apply = wait_job(suggestion, job_kinds.APPLY_MAPPING.key)
     assert apply.error_count == 0, list(apply.errors.values_list("message", flat=True))
     samples = list(Sample.objects.filter(source=source).order_by("row_number"))
     assert len(samples) == source.row_count
@@ -255,7 +256,7 @@ def test_coco_annotations_of_unknown_images_are_reported_with_counts_and_example
                                                                                    tmp_path):
     written, fields = coco_captions_files(tmp_path)
     source = register(curator_client, PUBLISHED[1], written, fields)
-    ingest = wait_job(source, Job.Kind.INGEST)
+    ingest = wait_job(source, job_kinds.INGEST.key)
     join = ingest.result["join"]
     assert (join["left_rows"], join["matched_rows"], join["right_rows"], join["right_unmatched"]) == (2, 2, 11, 1)
     assert join["right_unmatched_examples"] == ["999999"]

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from curation.ingest.readers import Declaration, SourceUnreadable, format_detect, reader_open
+from curation.ingest.readers.base import file_is_empty
 from curation.ingest.readers.join import ImagePattern, JoinDeclaration, JoinReport
 from curation.ingest.readers.json_array import KEYED_BY_ID, JsonShape, json_records_under, json_shape
 from curation.models import Source
@@ -56,6 +57,9 @@ def _shape_or_none(path: Path, format: str = Source.Format.AUTO) -> JsonShape | 
 
 def _records_key_clean(path: Path, records_key: str, *, field_name: str, format: str = Source.Format.AUTO) -> str:
     """The records key to store: the one given (checked), else the obvious one, else a ValidationError naming the lists."""
+    if path.is_file() and file_is_empty(path):
+        # No list to find in it; the ingest then says plainly that the file is empty, as for every format.
+        return records_key
     if records_key and _is_json(path, format):
         # A key given is checked by reading up to its first record, not by scanning the file's whole top level.
         try:

@@ -26,6 +26,8 @@ def _rate(subset):
 def _approve(subset):
     from django.utils import timezone
 
+    # Reviewed and approved: exports keep accepted samples unless asked otherwise.
+    Sample.objects.filter(subset=subset).update(status=Sample.Status.ACCEPTED)
     Subset.objects.filter(pk=subset.pk).update(status=Subset.Status.APPROVED, approved_at=timezone.now())
 
 

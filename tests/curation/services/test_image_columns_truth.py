@@ -3,6 +3,7 @@ under the roots rejects its row with the reason (never becomes text), the sugges
 when most rows were bad, and apply never drops a stored image without a warned or rejected row."""
 import pytest
 
+from curation.mapping.spec import spec_from_dict
 from curation.models import Job, JobError, Mapping, Sample, Source, SourceRow
 from curation.services.mapping import mapping_accept, mapping_create_version, mapping_suggest
 from curation.services.mapping_build import PROFILE_FIRST_ROWS, source_profile
@@ -98,7 +99,7 @@ def test_the_profile_reaches_rows_with_images_beyond_the_first_and_random_rows()
 
 
 def _apply(source, spec, curator):
-    mapping = mapping_create_version(source=source, spec=spec, by=curator)
+    mapping = mapping_create_version(source=source, spec=spec_from_dict(spec, columns=source.columns), by=curator)
     job = mapping_accept(mapping=mapping, by=curator)
     apply_mapping.run(job.pk)
     job.refresh_from_db()
