@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotate.requests import AppRequest
 from curation.models import Decision, Export, Sample, SampleImage, Source, Subset
 from curation.services.approval import approval_evaluate, user_may_override
-from curation.services.pipeline import subset_pipeline
+from curation.services.pipeline_stages import subset_pipeline
 from curation.services.subsets import (
     SubsetNotApprovable,
     subset_approve,
@@ -78,6 +78,9 @@ def _action_urls(subset: Subset) -> dict[str, str]:
         "open": "#approval",
         "export": f"{reverse('export_new')}?subsets={subset.pk}",
         "copies": reverse("subset_copies", args=[subset.pk]),
+        "ratings": reverse("subset_ratings", args=[subset.pk]),
+        "hard_negatives": reverse("hard_negatives", args=[subset.pk]),
+        "actions": f"#subset-actions-{subset.pk}",
     }
 
 

@@ -131,3 +131,4 @@ for _stage in (
     Stage("exported", "Exported", _exported),
 ):
     pipeline_stage_register(_stage)
+

@@ -1,4 +1,6 @@
 """In a real browser at 1280x720: a subset's pipeline at a glance, and an approval that means something."""
+import re
+
 import pytest
 
 from curation.models import Decision, Subset
@@ -45,7 +47,7 @@ def test_an_unreviewed_subset_cannot_be_approved_and_the_page_says_what_is_missi
     small_page.goto(f"{live_server.url}/subsets/{subset.pk}/")
 
     assert [r.get_attribute("data-stage") for r in small_page.locator("#pipeline tbody tr").all()] == [
-        "ingested", "mapped", "spot_check", "approved", "exported"]
+        "ingested", "mapped", "near_duplicates", "leaks", "ratings", "spot_check", "approved", "exported"]
     state, text = _stage(small_page, "spot_check")
     assert state == "not_run" and "0 of 3 reviewed" in text
     assert _stage(small_page, "approved")[0] == "not_run"
@@ -97,5 +99,21 @@ def test_the_subsets_list_shows_each_stage_as_a_column(small_page, live_server, 
     _login(small_page, live_server, curator)
     small_page.goto(f"{live_server.url}/subsets/")
     headers = small_page.locator("#subsets thead th").all_inner_texts()
-    assert [h.strip().lower() for h in headers][5:] == ["ingested", "mapped", "spot-check review", "approved", "exported"]
+    assert [h.strip().lower() for h in headers][5:] == ["ingested", "mapped", "near-duplicates", "benchmark leaks",
+                                                         "quality ratings", "spot-check review", "approved", "exported"]
     assert small_page.locator("#subsets td[data-stage='spot_check']").inner_text().count("0 of 3 reviewed") == 1
+
+
+@pytest.mark.django_db
+def test_the_capabilities_add_their_stages_where_they_apply(curator_client):
+    captions = _unreviewed(name="Captions")
+    Subset.objects.filter(pk=captions.pk).update(category="captioning")
+    page = curator_client.get(f"/subsets/{captions.pk}/?part=pipeline", headers={"HX-Request": "true"}).content.decode()
+    stages = re.findall(r'data-stage="([a-z_]+)" data-state="([a-z_]+)"', page)
+    assert [key for key, _ in stages] == ["ingested", "mapped", "near_duplicates", "leaks", "ratings", "hard_negatives",
+                                          "spot_check", "approved", "exported"]
+    assert dict(stages)["near_duplicates"] == "not_run" and dict(stages)["ratings"] == "not_run"
+    # A VQA subset has no hard negatives or GUI actions to show.
+    vqa = _unreviewed(name="Vqa")
+    page = curator_client.get(f"/subsets/{vqa.pk}/?part=pipeline", headers={"HX-Request": "true"}).content.decode()
+    assert "hard_negatives" not in page and 'data-stage="actions"' not in page
