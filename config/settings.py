@@ -348,6 +348,8 @@ SPECTACULAR_SETTINGS = {
         "SubsetStatusEnum": "curation.models.samples.Subset.Status",
         "SampleStatusEnum": "curation.models.samples.Sample.Status",
         "SourceStatusEnum": "curation.models.sources.Source.Status",
+        "CopyKindEnum": "curation.models.duplicates.DuplicatePair.Kind",
+        "CopyScanKindEnum": "curation.models.duplicates.DuplicateScan.Kind",
     },
 }
 

@@ -41,7 +41,8 @@ class CopiesFilter(ExportFilter):
         "optionally also every flagged pair not reviewed yet."
     )
     params = (Param("unreviewed", "Flagged but not reviewed", "choices", choices=lambda: UNREVIEWED_CHOICES),)
-    default = {"unreviewed": ["keep"]}
+    # Off unless chosen (a policy or the export form turns it on): "keep" drops only what reviewers confirmed.
+    default = None
 
     def apply(self, samples: QuerySet[Sample], params: dict[str, Any]) -> QuerySet[Sample]:
         drop = Q()

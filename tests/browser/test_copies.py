@@ -69,11 +69,13 @@ def test_duplicates_and_leaks_run_audited_and_excluded_from_export(celery_worker
     page = login(curator)
     page.goto(f"{live_server.url}/subsets/{subset.pk}/copies/")
     assert "1 confirmed" in page.locator("#contamination").inner_text()
+    spot_check_pass(subset=subset, reviewer=reviewer)  # the approval policy's spot-check, not this test's subject
     page.goto(f"{live_server.url}/subsets/{subset.pk}/")
     page.click("#approve")
     page.locator("#approval .msg-success").wait_for()
     page.click("#export-subset")
     page.check("input[name=format][value=llava_jsonl]")
+    page.check("fieldset[data-filter=copies] input[value=keep]")  # drop what the reviewers confirmed
     page.fill("input[name=name]", "Clean photos")
     page.click("#create-export")
     page.wait_for_url(f"{live_server.url}/exports/*/")
