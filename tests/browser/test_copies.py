@@ -62,8 +62,6 @@ def test_duplicates_and_leaks_run_audited_and_excluded_from_export(celery_worker
     assert DuplicatePair.objects.get(kind="duplicate", flagged=True).status == "keep_a"
     assert DuplicatePair.objects.get(kind="leak", flagged=True).status == "leak"
 
-    # The subset's spot-check (the approval policy asks for one), through the review services.
-    spot_check_pass(subset=subset, reviewer=reviewer)
     # Excluded from export: approve and export; the manifest says what was dropped and why.
     page.context.clear_cookies()
     page = login(curator)
