@@ -9,8 +9,9 @@ from django.urls import get_resolver
 from django.urls.resolvers import URLPattern, URLResolver
 
 from config.celery import app as celery_app
-from curation.models import Job, JobError, Mapping, SourceRow
+from curation.models import Benchmark, DuplicateScan, HardNegative, Job, JobError, Mapping, SourceRow
 from curation.services import job_kinds
+from curation.services.actions import action_schema_seed_unified
 from curation.services.jobs import job_create
 from curation.services.review import ItemEntry, review_items_enqueue, review_queue_create
 from tests.factories import approved_subset_make, export_build_now, image_make, source_make
@@ -52,6 +53,15 @@ def real(curator, monkeypatch) -> dict[str, str]:
     queue = review_queue_create(kind="sample", subset=subset, by=None)
     review_items_enqueue(queue=queue, entries=[ItemEntry(target_id=s.pk) for s in subset.samples.all()])
     export = export_build_now(subsets=[subset], format="llava_jsonl", by=curator)
+    sample = subset.samples.order_by("pk").first()
+    benchmark = Benchmark.objects.create(name="access-bench")
+    scan = DuplicateScan.objects.create(kind="duplicate", threshold=0.95, verify_threshold=0.35, engine="sscd-int8-onnx")
+    scan.subsets.add(subset)
+    negative = HardNegative.objects.create(
+        subset=subset, sample=sample, turn_index=0, positive="A red bus.", phase="attribute", fact="A red bus.", slot=0,
+        text="A blue bus.", changes=[{"attribute": "colour", "origin": "red", "target": "blue"}], attribute="colour",
+        level="hard", engine_name="builtin", engine_version="1", agent_verdict="passed", visual_check="reviewer",
+    )
     return {
         "source_id": str(source.pk),
         "pk": str(source.pk),
@@ -63,6 +73,11 @@ def real(curator, monkeypatch) -> dict[str, str]:
         "job_id": str(export.job_id),
         "name": "data.jsonl",
         "sha256": image.sha256,
+        "sample_id": str(sample.pk),
+        "benchmark_id": str(benchmark.pk),
+        "scan_id": str(scan.pk),
+        "negative_id": str(negative.pk),
+        "schema_id": str(action_schema_seed_unified().pk),
     }
 
 
@@ -80,7 +95,8 @@ def test_the_walk_finds_every_area():
 
 def test_every_url_argument_has_a_real_object():
     arguments = {a for route, _ in ROUTES for a in re.findall(r"<\w+:(\w+)>", route)}
-    assert arguments <= {"source_id", "pk", "version", "subset_id", "queue_id", "item_id", "export_id", "job_id", "name"}
+    assert arguments <= {"source_id", "pk", "version", "subset_id", "queue_id", "item_id", "export_id", "job_id", "name",
+                         "sample_id", "benchmark_id", "scan_id", "negative_id", "schema_id"}
 
 
 @pytest.mark.django_db

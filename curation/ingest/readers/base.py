@@ -159,8 +159,8 @@ def file_is_empty(path: Path) -> bool:
     try:
         with open_binary(path) as handle:
             head = handle.read(EMPTY_SCAN_BYTES + 1)
-    except (OSError, EOFError):
-        return False  # the reader says what is wrong with it
+    except (OSError, EOFError, SizeLimitExceeded):
+        return False  # not empty; the reader says what is wrong with it
     return len(head) <= EMPTY_SCAN_BYTES and not head.strip()
 
 

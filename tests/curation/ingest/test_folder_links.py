@@ -24,7 +24,7 @@ def outside(tmp_path_factory):
 
 
 def _ingest(folder, curator):
-    source = source_register(name=folder.name, location=str(folder), created_by=curator)
+    source = source_register(name=folder.name, location=str(folder), by=curator)
     job = job_create(kind=job_kinds.INGEST.key, target=source, created_by=curator)
     source_ingest(source=source, job=job)
     job.refresh_from_db()
