@@ -37,7 +37,7 @@ class ActionOut(serializers.Serializer):
 
 class ActionSchemaOut(serializers.ModelSerializer):
     actions = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ActionSchema
