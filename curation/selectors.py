@@ -4,7 +4,7 @@ import random
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 
-from curation.models import Job, Mapping, Source, SourceRow, Subset
+from curation.models import Job, JobError, Mapping, Source, SourceRow, Subset
 from curation.services import job_kinds
 
 
@@ -141,3 +141,12 @@ def source_by_name_or_id(*, key: str) -> Source | None:
     if source is None and key.isdigit():
         source = Source.objects.filter(pk=int(key)).first()
     return source
+
+
+def job_error_reasons(*, job: Job, limit: int = 5) -> list[tuple[str, int]]:
+    """The most frequent reasons a job rejected rows, with how many rows each (warnings left out)."""
+    rows = (
+        JobError.objects.filter(job=job, is_warning=False).order_by().values_list("message")
+        .annotate(n=models.Count("id")).order_by("-n", "message")[:limit]
+    )
+    return [(message, n) for message, n in rows]

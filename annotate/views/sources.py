@@ -19,7 +19,13 @@ from annotate.errors import form_add_error
 from annotate.requests import AppRequest
 from curation.errors import ApplicationError
 from curation.models import Image, Source
-from curation.selectors import mapping_versions, source_ingest_job, source_rows_page, sources_list
+from curation.selectors import (
+    job_error_reasons,
+    mapping_versions,
+    source_ingest_job,
+    source_rows_page,
+    sources_list,
+)
 from curation.services.images import image_content_type, image_file_path, image_thumbnail_path
 from curation.services.source_declaration import DECLARATION_FIELDS
 from curation.services.sources import (
@@ -212,6 +218,8 @@ def source_detail(request: AppRequest, source_id: int) -> HttpResponse:
         "next_after": next_after,
         "columns": sorted(source.columns.items()),
         "mapping": mapping_versions(source=source)[:1],
+        # Why rows were rejected, said here and counted (server paths in them only for those who register sources).
+        "reasons": job_error_reasons(job=job) if job is not None and request.user.has_perm("curation.ingest_source") else [],
     }
     template = "annotate/source_detail.html"
     if request.htmx:

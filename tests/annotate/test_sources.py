@@ -193,3 +193,17 @@ def test_the_form_spells_licence_one_way_and_can_mark_it_unknown_on_purpose(cura
     path = write_jsonl(tmp_path / "nolic.jsonl", [{"q": "a"}])
     curator_client.post("/sources/new/", {"name": "nolic", "location": str(path), "format": "auto", "license_unknown": "on"})
     assert Source.objects.get(name="nolic").license_unknown is True
+
+
+def test_the_source_page_says_why_rows_were_rejected_counted(curator_client, reviewer_client, tmp_path):
+    from curation.services.ingest import source_ingest
+    from curation.services.sources import source_ingest_prepare
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"q": "a"}\nnot json\nnot json either\n{"q": "b"}\n')
+    source = source_register(name="bad", location=str(path))
+    job, _ = source_ingest_prepare(source=source)
+    source_ingest(source=source, job=job)
+    page = curator_client.get(f"/sources/{source.pk}/").content.decode()
+    assert 'id="rejection-reasons"' in page and "2 rows</strong>" in page
+    assert 'id="rejection-reasons"' not in reviewer_client.get(f"/sources/{source.pk}/").content.decode()
