@@ -185,3 +185,16 @@ def test_accepting_the_accepted_version_unchanged_makes_no_new_version(curator_c
     assert b"already accepted" in response.content
     assert Mapping.objects.filter(source=source).count() == 1
     assert Job.objects.filter(kind=job_kinds.APPLY_MAPPING.key).count() == 1
+
+
+def test_the_mapping_page_of_a_source_with_no_rows_says_so_instead_of_offering_an_editor(curator_client, tmp_path):
+    from curation.models import Source
+    from curation.services.sources import source_register
+
+    path = tmp_path / "none.jsonl"
+    path.write_text('{"q": 1}\n')
+    source = source_register(name="no-rows-yet", location=str(path))
+    Source.objects.filter(pk=source.pk).update(status="failed", rejected_count=1)
+    page = curator_client.get(f"/sources/{source.pk}/mapping/").content.decode()
+    assert 'id="no-rows"' in page and "every one of its 1 records was rejected" in page
+    assert 'id="mapping-editor"' not in page
