@@ -27,6 +27,7 @@ from curation.selectors import (
     sources_list,
 )
 from curation.services.images import image_content_type, image_file_path, image_thumbnail_path
+from curation.services.mapping_preview import source_rows_as_chat
 from curation.services.source_declaration import DECLARATION_FIELDS
 from curation.services.sources import (
     source_ingest_request,
@@ -202,8 +203,10 @@ def source_detail(request: AppRequest, source_id: int) -> HttpResponse:
     before = _optional_int(request.GET.get("before"))
     rows, prev_before, next_after = source_rows_page(source=source, after=after, before=before)
     job = source_ingest_job(source=source)
+    chat_mapping, chats = source_rows_as_chat(source=source, rows=list(rows))
     context = {
         "source": source,
+        "chat_mapping": chat_mapping,
         "job": job,
         "join": (job.result or {}).get("join") if job is not None else None,
         "rows": [
@@ -211,6 +214,7 @@ def source_detail(request: AppRequest, source_id: int) -> HttpResponse:
                 "row_number": row.row_number,
                 "image_shas": row.image_shas,
                 "preview": json.dumps(row.data, ensure_ascii=False, indent=1)[:ROW_PREVIEW_CHARS],
+                "chat": chats.get(row.row_number),
             }
             for row in rows
         ],

@@ -8,8 +8,8 @@ from typing import Any
 
 from curation.mapping.apply import FilteredOut, RowMappingError, row_map
 from curation.mapping.hardness import row_difficulty
-from curation.mapping.spec import MappingSpec
-from curation.models import Image, Source, SourceRow
+from curation.mapping.spec import MappingSpec, SpecError, spec_from_dict
+from curation.models import Image, Mapping, Source, SourceRow
 from curation.selectors import source_rows_first, source_rows_random, source_rows_scan
 from curation.services.mapping_build import image_refs_resolve, stored_shas
 
@@ -84,3 +84,18 @@ def mapping_preview(*, spec: MappingSpec, source: Source, rows: list[tuple[str, 
         preview.turns = outcome.turns
         preview.images = [images[sha] for sha in shas if sha in images]
     return previews
+
+
+def source_rows_as_chat(*, source: Source, rows: list[SourceRow]) -> tuple[Mapping | None, dict[int, PreviewRow]]:
+    """The chat each row becomes under the source's accepted mapping (else its newest version), by row number;
+    (None, {}) when the source has no mapping or its spec no longer reads. Same code as the preview and apply."""
+    mapping = (Mapping.objects.filter(source=source, status=Mapping.Status.ACCEPTED).first()
+               or Mapping.objects.filter(source=source).order_by("-version").first())
+    if mapping is None or not rows:
+        return mapping, {}
+    try:
+        spec = spec_from_dict(mapping.spec, columns=source.columns)
+    except SpecError:
+        return None, {}
+    previews = mapping_preview(spec=spec, source=source, rows=[("page", row) for row in rows])
+    return mapping, {p.row.row_number: p for p in previews}

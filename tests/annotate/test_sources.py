@@ -207,3 +207,19 @@ def test_the_source_page_says_why_rows_were_rejected_counted(curator_client, rev
     page = curator_client.get(f"/sources/{source.pk}/").content.decode()
     assert 'id="rejection-reasons"' in page and "2 rows</strong>" in page
     assert 'id="rejection-reasons"' not in reviewer_client.get(f"/sources/{source.pk}/").content.decode()
+
+
+def test_source_rows_render_as_the_chat_they_become_with_the_raw_json_one_toggle_away(curator_client, tmp_path):
+    from curation.mapping.spec import spec_from_dict
+    from curation.services.mapping import mapping_create_version
+
+    source = source_register(name="chatty", location=str(write_jsonl(tmp_path / "c.jsonl", [{"q": "a"}])))
+    SourceRow.objects.create(source=source, row_number=0, data={"question": "What is shown?", "answer": "A cat."})
+    Source.objects.filter(pk=source.pk).update(columns={"question": "string", "answer": "string"}, status="ready")
+    source.refresh_from_db()
+    spec = {"subset": {"name": "chatty", "category": "general_vqa"}, "images": [],
+            "turns": {"mode": "template", "pairs": [{"user": "{question}", "assistant": "{answer}"}]}}
+    mapping_create_version(source=source, spec=spec_from_dict(spec, columns=source.columns), by=None)
+    page = curator_client.get(f"/sources/{source.pk}/").content.decode()
+    assert '<div class="user">What is shown?</div>' in page and '<div class="assistant">A cat.</div>' in page
+    assert "<summary>Raw JSON</summary>" in page
