@@ -188,16 +188,40 @@ def page(browser_instance) -> Iterator[object]:
 
 
 @pytest.fixture
+def small_page(browser_instance) -> Iterator[object]:
+    """A page at 1280x720, the smallest screen the pages are held to (decision bars, approval, downloads)."""
+    context = browser_instance.new_context(viewport={"width": 1280, "height": 720})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def _sign_in(page, live_server, user: User):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", ROLE_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    return page
+
+
+@pytest.fixture
+def login_small(small_page, live_server):
+    """login() on the 1280x720 page; signing in again as someone else signs the first one out."""
+
+    def _login(user: User):
+        small_page.context.clear_cookies()
+        return _sign_in(small_page, live_server, user)
+
+    return _login
+
+
+@pytest.fixture
 def login(page, live_server):
     """Sign in through the real login form: login(user) -> page on the home screen."""
 
     def _login(user: User):
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", user.username)
-        page.fill("input[name=password]", ROLE_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
-        return page
+        return _sign_in(page, live_server, user)
 
     return _login
 

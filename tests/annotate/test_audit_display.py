@@ -35,19 +35,13 @@ def test_targets_are_named_as_a_person_would(curator):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_audit_page_shows_names_a_diff_and_verdict_choices(browser_instance, live_server, curator):
+def test_the_audit_page_shows_names_a_diff_and_verdict_choices(login_small, live_server, curator):
     source = source_make(name="my-llava-5")
     mapping = mapping_make(source=source)
     decision_record(by=curator, target=mapping, verdict="accept",
                     before={"status": "suggested", "spec": {"turns": {"column": "conversations"}}},
                     after={"status": "accepted", "spec": {"turns": {"column": "messages"}}})
-    context = browser_instance.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", curator.username)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page = login_small(curator)
     page.goto(f"{live_server.url}/audit/")
     row = page.locator("tr[data-decision]").first
     assert f"version {mapping.version} of my-llava-5" in row.locator("td a.target").inner_text()
@@ -55,4 +49,3 @@ def test_the_audit_page_shows_names_a_diff_and_verdict_choices(browser_instance,
     assert row.locator("del").first.inner_text() == "conversations" and row.locator("ins", has_text="messages").is_visible()
     assert "accept" in page.locator("select[name=verdict] option").all_inner_texts()
     assert "mapping" in page.locator("select[name=target_type] option").all_inner_texts()
-    context.close()

@@ -6,26 +6,10 @@ import pytest
 from tests.factories import source_make
 
 
-@pytest.fixture
-def small_page(browser_instance):
-    context = browser_instance.new_context(viewport={"width": 1280, "height": 720})
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
-def _login(page, live_server, user):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_reviewer_refused_a_curators_page_sees_why_with_the_apps_navigation(small_page, live_server, reviewer, caplog):
-    _login(small_page, live_server, reviewer)
+def test_a_reviewer_refused_a_curators_page_sees_why_with_the_apps_navigation(small_page, login_small, live_server, reviewer, caplog):
+    login_small(reviewer)
     with caplog.at_level(logging.WARNING, logger="django.request"):
         response = small_page.goto(f"{live_server.url}/sources/new/")
     assert response.status == 403
@@ -39,8 +23,8 @@ def test_a_reviewer_refused_a_curators_page_sees_why_with_the_apps_navigation(sm
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_an_unknown_address_and_a_deleted_object_are_the_apps_404(small_page, live_server, curator):
-    _login(small_page, live_server, curator)
+def test_an_unknown_address_and_a_deleted_object_are_the_apps_404(small_page, login_small, live_server, curator):
+    login_small(curator)
     response = small_page.goto(f"{live_server.url}/no-such-page/")
     assert response.status == 404
     assert small_page.locator("h1").inner_text() == "Not found"
@@ -77,8 +61,8 @@ def test_the_api_keeps_its_error_shape(curator_client):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_api_docs_link_back_to_the_app(small_page, live_server, curator):
-    _login(small_page, live_server, curator)
+def test_the_api_docs_link_back_to_the_app(small_page, login_small, live_server, curator):
+    login_small(curator)
     small_page.goto(f"{live_server.url}/api/docs/")
     back = small_page.locator("a", has_text="Back to FineCurate")
     back.wait_for()

@@ -6,16 +6,10 @@ from tests.factories import approved_subset_make, export_build_now
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_ready_export_offers_the_archive_first_and_hides_deleting(browser_instance, live_server, curator):
+def test_a_ready_export_offers_the_archive_first_and_hides_deleting(login_small, live_server, curator):
     subset = approved_subset_make(samples=2, name="Ready one")
     export = export_build_now(subsets=[subset], format="parquet")
-    context = browser_instance.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", curator.username)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page = login_small(curator)
     page.goto(f"{live_server.url}/exports/{export.pk}/")
 
     download = page.locator("#download-archive")
@@ -29,4 +23,3 @@ def test_a_ready_export_offers_the_archive_first_and_hides_deleting(browser_inst
     with page.expect_download() as info:
         download.click()
     assert info.value.suggested_filename == f"finecurate-export-{export.pk}.tar"
-    context.close()

@@ -8,15 +8,9 @@ from tests.curation.review.builders import sample_queue_make
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_decision_bar_is_on_screen_and_items_are_counted_not_numbered_by_id(browser_instance, live_server, reviewer):
+def test_the_decision_bar_is_on_screen_and_items_are_counted_not_numbered_by_id(login_small, live_server, reviewer):
     queue, _ = sample_queue_make(count=5)
-    context = browser_instance.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", reviewer.username)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page = login_small(reviewer)
     page.goto(f"{live_server.url}/review/queues/{queue.pk}/")
 
     current = page.locator("#review-current article.review-item")
@@ -30,20 +24,13 @@ def test_the_decision_bar_is_on_screen_and_items_are_counted_not_numbered_by_id(
 
     page.keyboard.press("a")
     page.locator("#review-current .item-position", has_text="Item 2 of 5").wait_for()
-    context.close()
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_no_control_that_does_nothing(browser_instance, live_server, reviewer, curator):
+def test_no_control_that_does_nothing(login_small, live_server, reviewer, curator):
     queue, samples = sample_queue_make(count=1)
-    context = browser_instance.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", reviewer.username)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page = login_small(reviewer)
     page.goto(f"{live_server.url}/review/queues/{queue.pk}/")
     release = page.locator("button", has_text="Stop and return my items")
     assert release.is_visible()
@@ -54,14 +41,8 @@ def test_no_control_that_does_nothing(browser_instance, live_server, reviewer, c
     # An approved subset offers no 'queue for review' form (it takes no new items).
     Subset = type(samples[0].subset)
     Subset.objects.filter(pk=samples[0].subset_id).update(status="approved", approved_at="2026-01-01T00:00:00Z")
-    context.clear_cookies()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", curator.username)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page = login_small(curator)
     page.goto(f"{live_server.url}/subsets/{samples[0].subset_id}/")
     page.locator(f"#subset-review-{samples[0].subset_id} .review-panel-stats").wait_for()
     assert page.locator("button", has_text="Queue for review").count() == 0
     assert "reopen it to queue more" in page.inner_text(f"#subset-review-{samples[0].subset_id}")
-    context.close()

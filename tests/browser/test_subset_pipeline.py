@@ -8,22 +8,6 @@ from tests.curation.review.builders import spot_check_pass
 from tests.factories import image_make, mapping_make, sample_make, source_make, subset_make
 
 
-@pytest.fixture
-def small_page(browser_instance):
-    context = browser_instance.new_context(viewport={"width": 1280, "height": 720})
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
-def _login(page, live_server, user):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def _unreviewed(name="Charts", license="CC BY 4.0"):
     subset = subset_make(name=name)
     source = source_make(name=f"{name.lower()}-src", license=license)
@@ -41,9 +25,9 @@ def _stage(page, key):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_an_unreviewed_subset_cannot_be_approved_and_the_page_says_what_is_missing(small_page, live_server, curator):
+def test_an_unreviewed_subset_cannot_be_approved_and_the_page_says_what_is_missing(small_page, login_small, live_server, curator):
     subset = _unreviewed()
-    _login(small_page, live_server, curator)
+    login_small(curator)
     small_page.goto(f"{live_server.url}/subsets/{subset.pk}/")
 
     assert [r.get_attribute("data-stage") for r in small_page.locator("#pipeline tbody tr").all()] == [
@@ -62,10 +46,10 @@ def test_an_unreviewed_subset_cannot_be_approved_and_the_page_says_what_is_missi
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_reviewed_subset_is_approved_and_the_history_and_pipeline_update_in_place(small_page, live_server, curator, reviewer):
+def test_a_reviewed_subset_is_approved_and_the_history_and_pipeline_update_in_place(small_page, login_small, live_server, curator, reviewer):
     subset = _unreviewed()
     spot_check_pass(subset=subset, reviewer=reviewer)
-    _login(small_page, live_server, curator)
+    login_small(curator)
     small_page.goto(f"{live_server.url}/subsets/{subset.pk}/")
     assert _stage(small_page, "spot_check")[0] == "done"
     assert small_page.locator("#approve").inner_text().strip() == "Approve for export"
@@ -79,9 +63,9 @@ def test_a_reviewed_subset_is_approved_and_the_history_and_pipeline_update_in_pl
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_an_admin_approves_over_a_failing_check_with_a_written_reason(small_page, live_server, admin):
+def test_an_admin_approves_over_a_failing_check_with_a_written_reason(small_page, login_small, live_server, admin):
     subset = _unreviewed(name="Nolicence", license="")
-    _login(small_page, live_server, admin)
+    login_small(admin)
     small_page.goto(f"{live_server.url}/subsets/{subset.pk}/")
     assert "Approve over 2 failing checks" in small_page.locator("#approve").inner_text()
     small_page.fill("textarea[name=override_reason]", "licence confirmed by email; reviewed offline")
@@ -94,9 +78,9 @@ def test_an_admin_approves_over_a_failing_check_with_a_written_reason(small_page
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_subsets_list_shows_each_stage_as_a_column(small_page, live_server, curator):
+def test_the_subsets_list_shows_each_stage_as_a_column(small_page, login_small, live_server, curator):
     _unreviewed(name="Listed")
-    _login(small_page, live_server, curator)
+    login_small(curator)
     small_page.goto(f"{live_server.url}/subsets/")
     headers = small_page.locator("#subsets thead th").all_inner_texts()
     assert [h.strip().lower() for h in headers][5:] == ["ingested", "mapped", "near-duplicates", "benchmark leaks",
