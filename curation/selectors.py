@@ -150,3 +150,7 @@ def job_error_reasons(*, job: Job, limit: int = 5) -> list[tuple[str, int]]:
         .annotate(n=models.Count("id")).order_by("-n", "message")[:limit]
     )
     return [(message, n) for message, n in rows]
+
+
+def source_has_rows(*, source: Source) -> bool:
+    return SourceRow.objects.filter(source=source).exists()

@@ -26,7 +26,13 @@ from curation.mapping.spec import (
 from curation.mapping.suggesters import ENGINES
 from curation.mapping.suggesters.build import subset_slug
 from curation.models import Job, Mapping, Sample, Source
-from curation.selectors import job_latest_for, mapping_accepted, mapping_versions, source_rows_first
+from curation.selectors import (
+    job_latest_for,
+    mapping_accepted,
+    mapping_versions,
+    source_has_rows,
+    source_rows_first,
+)
 from curation.services import job_kinds
 from curation.services.mapping import (
     mapping_accept,
@@ -127,6 +133,8 @@ def _page(request: AppRequest, source: Source, *, shown: Mapping | None, form: M
         **_preview_context(source, spec, seed, spec_errors),
         **_status_context(source, accepted),
         "versions": versions if versions is not None else mapping_versions(source=source),
+        # A source with no rows gets a sentence saying why, not an editor with nothing to preview.
+        "has_rows": source_has_rows(source=source),
     }
     if suggest_job is not None:
         context["suggest_job"] = suggest_job
