@@ -97,6 +97,16 @@ def job_enqueue(*, job: Job, queue: str | None = None) -> Job:
     return job
 
 
+def job_run_here(*, job: Job) -> Job:
+    """Run the job's task body in this process, as a command without --queue does: the same claim, heartbeat and
+    bookkeeping as on a worker. The task is found by its registered name, so the domain imports no task module."""
+    kind = job_kind_get(job.kind)
+    current_app.loader.import_default_modules()  # the task modules CELERY_IMPORTS names
+    current_app.tasks[kind.task].run(job.pk)
+    job.refresh_from_db()
+    return job
+
+
 def job_stall_after() -> timedelta:
     return timedelta(seconds=settings.FINECURATE_JOB_STALL_SECONDS)
 

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from curation.errors import ApplicationError
 from curation.management.commands.suggest_mapping import source_lookup
 from curation.models import Job, Mapping
+from curation.services.jobs import job_run_here
 from curation.services.mapping import mapping_accept, mapping_apply_start
-from workers.tasks.mapping import apply_mapping
 
 
 class Command(BaseCommand):
@@ -53,7 +53,7 @@ class Command(BaseCommand):
         if options["queue"]:
             self.stdout.write(f"queued job #{job.pk}")
             return
-        apply_mapping.run(job.pk)  # the task body, in this process: same job bookkeeping as a worker
+        job_run_here(job=job)  # the task body, in this process: same job bookkeeping as a worker
         job.refresh_from_db()
         if job.state != Job.State.SUCCEEDED:
             raise CommandError(f"job #{job.pk} {job.state}: {job.message}")

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from curation.engines.sscd import ENGINE_NAMES
 from curation.models import Job, Source
 from curation.services.benchmarks import BenchmarkInvalid, benchmark_register
-from workers.tasks.dedup import benchmark_register as benchmark_register_task
+from curation.services.jobs import job_run_here
 
 
 class Command(BaseCommand):
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         if options["queue"]:
             self.stdout.write(f"benchmark {bench.name} registered; job #{job.pk} queued")
             return
-        benchmark_register_task.run(job.pk)
+        job_run_here(job=job)
         job.refresh_from_db()
         if job.state != Job.State.SUCCEEDED:
             raise CommandError(f"job #{job.pk} {job.state}: {job.message}")

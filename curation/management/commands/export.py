@@ -11,7 +11,7 @@ from curation.exporters.runner import export_root
 from curation.models import Export, Subset
 from curation.selectors import subset_by_name_or_id
 from curation.services.exports import export_create
-from workers.tasks.exports import export_build
+from curation.services.jobs import job_run_here
 
 
 class Command(BaseCommand):
@@ -54,7 +54,8 @@ class Command(BaseCommand):
         if options["queue"]:
             self.stdout.write(f"Export {export.pk} queued (job {export.job_id}); follow it at /exports/{export.pk}/.")
             return
-        export_build(export.job_id)
+        assert export.job is not None  # export_create always makes its job
+        job_run_here(job=export.job)
         export.refresh_from_db()
         if export.state != Export.State.SUCCEEDED:
             job = export.job

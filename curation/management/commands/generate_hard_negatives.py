@@ -9,10 +9,9 @@ from curation.services.hard_negatives import (
     DEFAULT_RATIO,
     ENGINES,
     HardNegativeError,
-    hard_negatives_generate,
     hard_negatives_start,
 )
-from workers.jobrun import running_job
+from curation.services.jobs import job_run_here
 
 
 class Command(BaseCommand):
@@ -44,9 +43,7 @@ class Command(BaseCommand):
         if options["background"]:
             self.stdout.write(f"queued job {job.pk}: follow it at /jobs/{job.pk}/")
             return
-        with running_job(job.pk) as running:
-            assert running is not None  # a job created just now is not finished
-            running.result = hard_negatives_generate(job=running)
+        job_run_here(job=job)
         job.refresh_from_db()
         if job.state != Job.State.SUCCEEDED:
             raise CommandError(f"job {job.pk} {job.state}: {job.message}")

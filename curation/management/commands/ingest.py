@@ -6,10 +6,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.models import Job, Source
-from curation.services.jobs import job_already_text
+from curation.services.jobs import job_already_text, job_run_here
 from curation.services.source_declaration import DECLARATION_FIELDS
 from curation.services.sources import source_ingest_prepare, source_ingest_request, source_register
-from workers.tasks.ingest import ingest_source
 
 
 class _ProgressToStdout(logging.Handler):
@@ -71,7 +70,7 @@ class Command(BaseCommand):
         propagate, progress_logger.propagate = progress_logger.propagate, False
         try:
             # The task's own body, called directly: the same service, synchronously, in this process.
-            ingest_source(job.pk)
+            job_run_here(job=job)
         finally:
             progress_logger.removeHandler(handler)
             progress_logger.propagate = propagate

@@ -6,8 +6,8 @@ from curation.errors import ApplicationError
 from curation.models import Job, ReviewQueue, Subset
 from curation.review.kinds import kinds_registered
 from curation.selectors import subset_by_name_or_id
+from curation.services.jobs import job_run_here
 from curation.services.review_fill import review_fill_start
-from workers.tasks.review import review_queue_fill as review_queue_fill_task
 
 
 class Command(BaseCommand):
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         if options["background"]:
             self.stdout.write(f"queued job {job.pk}: follow it at /jobs/{job.pk}/")
             return
-        review_queue_fill_task.run(job.pk)
+        job_run_here(job=job)
         job.refresh_from_db()
         queue = ReviewQueue.objects.get(pk=job.target_id)
         if job.state != Job.State.SUCCEEDED:

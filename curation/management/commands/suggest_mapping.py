@@ -6,9 +6,8 @@ from curation.mapping.suggesters import ENGINES
 from curation.models import Job, Mapping, Source
 from curation.selectors import source_by_name_or_id
 from curation.services import job_kinds
-from curation.services.jobs import job_create
+from curation.services.jobs import job_create, job_run_here
 from curation.services.mapping import SourceNotReady, mapping_suggest_check, mapping_suggest_start
-from workers.tasks.mapping import suggest_mapping
 
 
 def source_lookup(value: str) -> Source:
@@ -41,7 +40,7 @@ class Command(BaseCommand):
         except SourceNotReady as exc:
             raise CommandError(str(exc)) from exc
         job = job_create(kind=job_kinds.SUGGEST_MAPPING.key, target=source, params={"engine": engine}, total=1)
-        suggest_mapping.run(job.pk)  # the task body, in this process: same job bookkeeping as a worker
+        job_run_here(job=job)  # the task body, in this process: same job bookkeeping as a worker
         job.refresh_from_db()
         if job.state != Job.State.SUCCEEDED:
             raise CommandError(f"job #{job.pk} {job.state}: {job.message}")
