@@ -1,11 +1,10 @@
 """How pages show a domain error: the one place an ApplicationError becomes a form error, a message or a response.
 
 Views catch ApplicationError (never a tuple of exception types) where they answer with the page itself, and use
-these helpers to show it; one that reaches no view's `except` is answered by ApplicationErrorMiddleware with
+these helpers to show it; one that reaches no view's `except` is answered by annotate/middleware.py with
 the error's own status: a plain message for HTMX, the error page otherwise. The API maps the same errors in
 curation/api/errors.py.
 """
-from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
@@ -43,18 +42,3 @@ def error_response(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
     if getattr(request, "htmx", False):
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
     return render(request, "annotate/error.html", {"error": exc}, status=exc.status)
-
-
-class ApplicationErrorMiddleware:
-    """Answers a page whose view let an ApplicationError through; API views answer theirs themselves."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, ApplicationError) and not request.path.startswith("/api/"):
-            return error_response(request, exception)
-        return None

@@ -1,14 +1,16 @@
-"""Pages answer a refused or missing object with the app's own 403 and 404 pages (annotate/views/errors.py).
-
-Returning the page here, instead of letting Django log the exception, keeps a refused page's traceback
-out of the log. API requests are left to DRF's own error shape.
+"""The one place a page's uncaught error becomes a page: a refused or missing object gets the app's own 403 and
+404 pages (annotate/views/errors.py), a domain error (ApplicationError) its own status and message
+(annotate/errors.py). Returning the page here, instead of letting Django log the exception, keeps a refused
+page's traceback out of the log. API requests are left to the API's error shape.
 """
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
+from annotate.errors import error_response
 from annotate.views.errors import page_forbidden, page_not_found
+from curation.errors import ApplicationError
 
 
 class AppErrorPagesMiddleware:
@@ -25,4 +27,6 @@ class AppErrorPagesMiddleware:
             return page_forbidden(request, exception)
         if isinstance(exception, Http404):
             return page_not_found(request, exception)
+        if isinstance(exception, ApplicationError):
+            return error_response(request, exception)
         return None

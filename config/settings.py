@@ -86,8 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "annotate.middleware.AppErrorPagesMiddleware",
-    "annotate.errors.ApplicationErrorMiddleware",  # pages answer an uncaught domain error with its status
+    "annotate.middleware.AppErrorPagesMiddleware",  # pages answer an uncaught 403, 404 or domain error as a page
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: locks out repeated failed sign-ins on /login/ and /admin/login/.
     "axes.middleware.AxesMiddleware",

@@ -4,7 +4,8 @@ import pytest
 from django import forms
 from django.test import RequestFactory
 
-from annotate.errors import ApplicationErrorMiddleware, error_messages, form_add_error
+from annotate.errors import error_messages, form_add_error
+from annotate.middleware import AppErrorPagesMiddleware
 from curation.errors import ApplicationError
 from curation.exporters.registry import ExportConfigError
 from curation.mapping.spec import SpecError
@@ -33,7 +34,7 @@ def test_an_uncaught_error_on_a_page_answers_with_its_status(curator):
     request = RequestFactory().get("/sources/1/")
     request.user = curator
     request.htmx = False
-    middleware = ApplicationErrorMiddleware(lambda r: None)
+    middleware = AppErrorPagesMiddleware(lambda r: None)
     response = middleware.process_exception(request, ApplicationError("not now", code="busy", status=409))
     assert response.status_code == 409 and b"not now" in response.content
     request.htmx = True
