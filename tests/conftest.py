@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from curation.services.roles import roles_sync
+from tests.jobs import real_worker
 
 ROLE_PASSWORD = "correct-horse-battery"  # noqa: S105  (test users only)
 
@@ -124,20 +125,7 @@ def celery_worker_real(transactional_db) -> Iterator[object]:
 
     Tests using it need committed data, hence transactional_db.
     """
-    from celery.contrib.testing.worker import start_worker
-
-    from config.celery import app
-
-    app.control.purge()
-    with start_worker(
-        app,
-        pool="threads",
-        concurrency=2,
-        perform_ping_check=False,
-        loglevel="WARNING",
-        queues=["cpu", "gpu", "io"],
-        shutdown_timeout=30,
-    ) as worker:
+    with real_worker() as worker:
         yield worker
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from annotate.flash import UNFINISHED, flash_job
 from annotate.requests import AppRequest
 from curation.actions.convert import COORDINATE_CONVENTIONS, RuleError, rule_params_format, rule_params_parse
 from curation.actions.schema import SchemaSpecError
@@ -140,11 +141,12 @@ def action_mapping_page(request: AppRequest, source_id: int) -> HttpResponse:
 def action_mapping_suggest_view(request: AppRequest, source_id: int) -> HttpResponse:
     source = _source(source_id)
     try:
-        action_mapping_suggest_start(source=source, by=request.user, engine=request.POST.get("engine", "auto"))
+        job = action_mapping_suggest_start(source=source, by=request.user, engine=request.POST.get("engine", "auto"))
     except ActionMappingError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Scanning the source's actions; the suggestion appears here when it is ready.")
+        flash_job(request, job=job, text="Scanning the source's actions; the suggestion appears here when it is ready.",
+                  states=UNFINISHED)
     return redirect("action_mapping_page", source.pk)
 
 
@@ -177,12 +179,13 @@ def action_mapping_save(request: AppRequest, source_id: int, version: int) -> Ht
         if changed or not accept:
             mapping = action_mapping_create_version(based_on=mapping, rules=rules, by=request.user)
         if accept:
-            action_mapping_accept(mapping=mapping, by=request.user)
+            apply_job = action_mapping_accept(mapping=mapping, by=request.user)
     except (RuleError, ActionMappingError) as exc:
         messages.error(request, exc.message)
         return redirect(f"{reverse('action_mapping_page', args=[source.pk])}?version={version}")
     if accept:
-        messages.success(request, f"Accepted version {mapping.version}; its actions are being applied.")
+        messages.success(request, f"Accepted version {mapping.version}.")
+        flash_job(request, job=apply_job, text="Its actions are being applied.", states=UNFINISHED)
     else:
         messages.success(request, f"Saved as version {mapping.version}.")
     return redirect(f"{reverse('action_mapping_page', args=[source.pk])}?version={mapping.version}")

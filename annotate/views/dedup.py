@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
+from annotate.flash import UNFINISHED, flash_job
 from annotate.requests import AppRequest
 from curation.models import Benchmark, DuplicateScan, Job, Source, Subset
 from curation.selectors_dedup import benchmarks_list, subset_copies_summary, subset_pairs, subset_scans
@@ -103,14 +104,15 @@ def benchmark_register_view(request: AppRequest) -> HttpResponse:
         return redirect("benchmark_list")
     data = form.cleaned_data
     try:
-        bench, _ = benchmark_register(
+        bench, job = benchmark_register(
             name=data["name"], mode=data["mode"], path=data["path"], names_path=data["names_path"], source=data["source"],
             engine=data["engine"], split=data["split"], license=data["license"], by=request.user,
         )
     except BenchmarkInvalid as exc:
         messages.error(request, f"Not registered: {exc}")
         return redirect("benchmark_list")
-    messages.success(request, f"Benchmark {bench.name} registered; its images are being read.")
+    messages.success(request, f"Benchmark {bench.name} registered.")
+    flash_job(request, job=job, text="Its images are being read; the bar below follows them.", states=UNFINISHED)
     return redirect("benchmark_detail", benchmark_id=bench.pk)
 
 

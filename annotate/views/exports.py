@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from annotate.flash import UNFINISHED, flash_job
 from annotate.htmx import HTMX_STOP_POLLING
 from annotate.requests import AppRequest
 from curation.exporters.archive import archive_folder_name, archive_size
@@ -119,7 +120,8 @@ def export_new(request: AppRequest) -> HttpResponse:
         except ExportConfigError as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, f"Export #{export.pk} is queued.")
+            if export.job is not None:
+                flash_job(request, job=export.job, text=f"Export #{export.pk} is queued; this page follows it.")
             return redirect("export_detail", export_id=export.pk)
     return render(request, "annotate/export_new.html", {"form": form, "filter_groups": form.filter_groups()})
 
@@ -174,7 +176,9 @@ def _fetch_context(request: AppRequest, export: Export) -> dict[str, Any]:
 def export_expire_view(request: AppRequest, export_id: int) -> HttpResponse:
     export = _get_export(export_id)
     if export.state in (Export.State.QUEUED, Export.State.RUNNING):
-        messages.error(request, "The export is still being written; wait until it finishes.")
+        if export.job is not None:
+            flash_job(request, job=export.job, text="The export is still being written; wait until it finishes.",
+                      states=UNFINISHED, level=messages.ERROR)
     else:
         export_expire(export=export)
         messages.success(request, f"The files of export #{export.pk} are deleted; its manifest is kept.")

@@ -17,8 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
+from annotate.flash import flash_job
 from annotate.htmx import HTMX_STOP_POLLING
 from annotate.requests import AppRequest
+from annotate.templatetags.labels import job_title
 from curation.models import Job, Source, Subset
 from curation.review.selectors import queue_progress_many, queues_for_user
 from curation.services.jobs import (
@@ -150,7 +152,7 @@ def job_retry_view(request: AppRequest, job_id: int) -> HttpResponse:
     except (JobNotRetryable, JobNotYours) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Job #{job.pk} is queued again (attempt {job.attempts + 1}); a worker resumes it.")
+        flash_job(request, job=job, text=f"{job_title(job)} is queued again (attempt {job.attempts + 1}); a worker resumes it.")
     return redirect("job_detail", job.pk)
 
 
@@ -161,11 +163,11 @@ def job_cancel_view(request: AppRequest, job_id: int) -> HttpResponse:
     was_running = job.state == Job.State.RUNNING and not job.is_stalled
     if job_cancel(job=job, by=request.user):
         if was_running:
-            messages.success(request, f"Job #{job.pk} is cancelled; its worker stops after the batch it is on.")
+            messages.success(request, f"{job_title(job)} is cancelled; its worker stops after the batch it is on.")
         else:
-            messages.success(request, f"Job #{job.pk} is cancelled.")
+            messages.success(request, f"{job_title(job)} is cancelled.")
     else:
-        messages.error(request, f"Job #{job.pk} was not cancelled: it had already {job.get_state_display().lower()}.")
+        messages.error(request, f"{job_title(job)} was not cancelled: it had already {job.get_state_display().lower()}.")
     return redirect("job_detail", job.pk)
 
 

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from annotate.errors import error_messages, message_error
+from annotate.flash import UNFINISHED, flash_job
 from annotate.mapping_forms import MappingSpecForm, SpecInputError
 from annotate.requests import AppRequest
 from curation.errors import ApplicationError
@@ -252,7 +253,8 @@ def mapping_accept_view(request: AppRequest, source_id: int) -> HttpResponse:
         job = mapping_accept(mapping=mapping, by=request.user)
     except ApplicationError as exc:  # an invalid spec (every problem listed) or a version that cannot be accepted
         return _rerender(request, source, form, base, spec, error_messages(exc))
-    messages.success(request, f"Version {mapping.version} accepted; building its samples (job #{job.pk}).")
+    messages.success(request, f"Version {mapping.version} accepted.")
+    flash_job(request, job=job, text="Its samples are being built; the bar above follows it.", states=UNFINISHED)
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={mapping.version}")
 
 
@@ -282,7 +284,7 @@ def mapping_reapply_view(request: AppRequest, source_id: int, version: int) -> H
     except ApplicationError as exc:
         message_error(request, exc)
     else:
-        messages.success(request, f"Apply of version {version} queued again as job #{job.pk}.")
+        flash_job(request, job=job, text=f"Version {version} is queued to be applied again.")
     return redirect(f"{reverse('mapping_page', args=[source.pk])}?version={version}")
 
 
@@ -297,7 +299,7 @@ def mapping_suggest_view(request: AppRequest, source_id: int) -> HttpResponse:
     except ApplicationError as exc:  # the source is not ready, or no such suggester
         message_error(request, exc)
     else:
-        messages.success(request, f"Mapping suggestion queued as job #{job.pk}; a worker will write it.")
+        flash_job(request, job=job, text="A mapping suggestion is queued; a worker will write it.")
     return redirect("mapping_page", source_id=source.pk)
 
 

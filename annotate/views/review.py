@@ -167,17 +167,26 @@ def review_decide_view(request: AppRequest, item_id: int) -> HttpResponse:
         # The reviewer goes on: the response still carries their next item.
         queue_obj = ReviewQueue.objects.get(pk=queue)
         ahead = review_claim_next(queue=queue_obj, user=request.user, exclude_ids=[i for i in (showing,) if i])
-        return _flash(_render_slot(request, ahead, queue_obj, status=409), f"Item {item_id}: {exc.message}", "error")
+        return _flash(_render_slot(request, ahead, queue_obj, status=409), f"{_item_name(item_id)}: {exc.message}", "error")
     if not request.htmx:
-        messages.success(request, f"Item {item.pk}: {item.verdict}.")
+        messages.success(request, f"{_item_name(item.pk)}: {item.verdict}.")
         return redirect("review_work", item.queue_id)
     if mode == DecideMode.REVISE:
-        return _flash(HttpResponse(status=200), f"Item {item.pk} changed to {item.verdict}.", "success")
+        return _flash(HttpResponse(status=200), f"{_item_name(item.pk)} changed to {item.verdict}.", "success")
     if showing:
         # The item the page shows next was claimed ahead a while ago: its lease starts again now.
         review_lease_renew(item_id=showing, user=request.user)
     ahead = review_claim_next(queue=item.queue, user=request.user, exclude_ids=[i for i in (showing,) if i])
     return _render_slot(request, ahead, item.queue)
+
+
+def _item_name(item_id: int) -> str:
+    """'Item 3 of 5': the item as the reviewer saw it in the head of the page, never its database id."""
+    item = ReviewItem.objects.filter(pk=item_id).first()
+    if item is None:
+        return "That item"
+    position, of = item_position(item=item)
+    return f"Item {position:,} of {of:,}"
 
 
 def _back_to_queue_of(item_id: int) -> HttpResponse:
@@ -191,13 +200,14 @@ def _back_to_queue_of(item_id: int) -> HttpResponse:
 def review_skip(request: AppRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(ReviewItem.objects.select_related("queue"), pk=item_id)
     queue = queue_for_worker(request, item.queue_id)
+    name = _item_name(item.pk)  # where it stood before it went to the back
     released = review_release(item_id=item.pk, user=request.user, deprioritize=True)
     if not request.htmx:
         return redirect("review_work", queue.pk)
     showing = _int_or_none(request.POST.get("showing"))
     ahead = review_claim_next(queue=queue, user=request.user, exclude_ids=[i for i in (showing, item.pk) if i])
     response = _render_slot(request, ahead, queue)
-    return _flash(response, f"Item {item.pk} skipped." if released else f"Item {item.pk} was no longer yours.")
+    return _flash(response, f"{name} skipped." if released else f"{name} was no longer yours.")
 
 
 @login_required

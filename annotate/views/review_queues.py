@@ -8,6 +8,7 @@ from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
 from annotate.errors import form_add_error
+from annotate.flash import UNFINISHED, flash_job
 from annotate.htmx import HTMX_STOP_POLLING
 from annotate.requests import AppRequest
 from annotate.review_forms import QueueFillForm, QueueSettingsForm
@@ -71,7 +72,7 @@ def review_queue_fill_view(request: AppRequest) -> HttpResponse:
             form_add_error(form, exc)
         else:
             if not request.htmx:
-                messages.success(request, "Filling the review queue.")
+                flash_job(request, job=job, text="Filling the review queue.", states=UNFINISHED)
                 return redirect("job_detail", job.pk)
     if subset is None:
         subset_id = request.POST.get("subset", "")

@@ -16,6 +16,7 @@ from django.views.decorators.http import condition, require_GET, require_http_me
 from django_htmx.middleware import HtmxDetails
 
 from annotate.errors import form_add_error
+from annotate.flash import flash_job
 from annotate.requests import AppRequest
 from curation.errors import ApplicationError
 from curation.models import Image, Source
@@ -163,7 +164,8 @@ def source_create(request: AppRequest) -> HttpResponse:
                 saved.parent.rmdir()
             form_add_error(form, exc)
         else:
-            messages.success(request, f"Registered {source.name}; its ingest is queued as job #{job.pk}.")
+            messages.success(request, f"Registered {source.name}.")
+            flash_job(request, job=job, text="Its ingest is queued; the bar below follows it.")
             return redirect("source_detail", source_id=source.pk)
     return render(request, "annotate/source_form.html", {"form": form})
 
@@ -237,7 +239,10 @@ def source_detail(request: AppRequest, source_id: int) -> HttpResponse:
 def source_reingest(request: AppRequest, source_id: int) -> HttpResponse:
     source = _get_source(source_id)
     started = source_ingest_request(source=source, by=request.user)
-    (messages.success if started.created else messages.warning)(request, started.message)
+    if started.created:
+        flash_job(request, job=started.job, text=f"The ingest of {source.name} is queued; the bar below follows it.")
+    else:  # the answer describes the job under way, as long as it stays in that state
+        flash_job(request, job=started.job, text=started.message, states=(started.job.state,), level=messages.WARNING)
     return redirect("source_detail", source_id=source.pk)
 
 

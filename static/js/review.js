@@ -44,6 +44,11 @@
     flashBox.replaceChildren(line);
   }
 
+  // A notice is about the action just taken and the item it leaves on screen: the next action clears it.
+  function clearFlash() {
+    flashBox.replaceChildren();
+  }
+
   function readFlash(response) {
     const raw = response.headers.get("X-Review-Flash");
     if (!raw) return;
@@ -111,6 +116,7 @@
     busy = true;
     article.classList.add("sending");
     stopChoosing();
+    clearFlash();
     try {
       const response = await fetch(url, {
         method: "POST",
@@ -150,6 +156,7 @@
     const shown = revising() ? shownItem() : null;
     const url = app.dataset.previousUrl + (shown ? "?before=" + encodeURIComponent(shown.dataset.item) : "");
     busy = true;
+    clearFlash();
     try {
       const response = await fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } });
       readFlash(response);

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from annotate.templatetags.labels import job_title
 from curation.models import Job, JobAttempt, Source, SourceRow
 from curation.services import job_kinds
 from curation.services.jobs import (
@@ -195,7 +196,7 @@ def test_the_job_page_shows_a_stalled_job_and_offers_retry_and_cancel(curator_cl
     assert "Worker lost" in page and "its worker stopped beating" in page
     response = curator_client.post(f"/jobs/{job.pk}/cancel/", follow=True)
     job.refresh_from_db()
-    assert job.state == Job.State.CANCELLED and f"Job #{job.pk} is cancelled." in response.content.decode()
+    assert job.state == Job.State.CANCELLED and f"{job_title(job)} is cancelled." in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -98,4 +98,6 @@ def test_registering_a_source_says_its_ingest_is_queued_not_that_a_worker_reads_
     body = curator_client.post("/sources/new/", {"name": "new", "location": str(path), "format": "auto"},
                                follow=True).content.decode()
     job = Job.objects.get(kind="ingest")
-    assert f"Registered new; its ingest is queued as job #{job.pk}." in body
+    assert "Registered new." in body
+    # The state is said apart from the confirmation, bound to the job: it goes once the job is no longer queued.
+    assert f'data-job="{job.pk}" data-job-states="queued">Its ingest is queued' in body
