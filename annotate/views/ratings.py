@@ -102,10 +102,10 @@ def subset_ratings_start(request: AppRequest, subset_id: int) -> HttpResponse:
     if not form.is_valid():
         return _answer(request, subset, error="Choose a judge.", rate_form=form)
     try:
-        job = ratings_start(subset=subset, judge=form.cleaned_data["judge"], by=request.user)
+        ratings_start(subset=subset, judge=form.cleaned_data["judge"], by=request.user)
     except ApplicationError as exc:
         return _answer(request, subset, error=str(exc), rate_form=form)
-    return _answer(request, subset, success=f"Rating job {job.pk} started with the {JUDGES[form.cleaned_data['judge']].label} judge.")
+    return _answer(request, subset, success=f"Rating started with the {JUDGES[form.cleaned_data['judge']].label} judge; the bar below follows it.")
 
 
 @login_required

@@ -95,7 +95,7 @@ def test_curators_start_a_run_from_the_page_and_reviewers_may_not(rating_subset,
     assert nobody_client.get(f"/subsets/{rating_subset.pk}/ratings/").status_code == 403
     assert client.get(f"/subsets/{rating_subset.pk}/ratings/").status_code == 302
     response = curator_client.post(url, {"judge": "builtin"}, headers={"HX-Request": "true"})
-    assert response.status_code == 200 and "Rating job" in response.content.decode()
+    assert response.status_code == 200 and "Rating started with the" in response.content.decode()
     refused = curator_client.post(url, {"judge": "transformers"}, headers={"HX-Request": "true"}).content.decode()
     assert "cannot run here" in refused
 
