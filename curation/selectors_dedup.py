@@ -7,7 +7,7 @@ from curation.engines.sscd import embedding_engine
 from curation.models import Benchmark, DuplicatePair, DuplicateScan, ReviewQueue, Subset
 from curation.services.benchmarks import contamination_for_subset
 from curation.services.dedup_pairs import dedup_last_scan, dedup_open_pairs
-from curation.services.diversity import spectrum_svg_points, subset_diversity
+from curation.services.diversity import subset_diversity
 
 PAIRS_SHOWN = 100
 
@@ -27,7 +27,6 @@ def subset_copies_summary(*, subset: Subset) -> dict[str, Any]:
         "leaks_open": dedup_open_pairs(subset=subset, kind="leak"),
         "contamination": contamination_for_subset(subset=subset),
         "diversity": diversity,
-        "spectrum_points": spectrum_svg_points(diversity.eigenvalues),
         "duplicate_queue": queues.get("duplicate"),
         "leak_queue": queues.get("leak"),
     }

@@ -88,14 +88,3 @@ def subset_diversity(*, subset: Subset, engine: str) -> Diversity:
         )
     cache.set(key, result, 3600)
     return result
-
-
-def spectrum_svg_points(eigenvalues: list[float], *, width: int = 320, height: int = 120) -> str:
-    """The eigenvalue spectrum (log scale) as an SVG polyline's points."""
-    if not eigenvalues:
-        return ""
-    logs = np.log10(np.maximum(np.asarray(eigenvalues), 1e-8))
-    lo, hi = float(logs.min()), float(logs.max())
-    span = hi - lo or 1.0
-    step = width / max(1, len(logs) - 1)
-    return " ".join(f"{i * step:.1f},{height - (v - lo) / span * height:.1f}" for i, v in enumerate(logs))
