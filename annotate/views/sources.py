@@ -22,11 +22,13 @@ from curation.errors import ApplicationError
 from curation.models import Image, Source
 from curation.selectors import (
     job_error_reasons,
+    job_latest_for,
     mapping_versions,
     source_ingest_job,
     source_rows_page,
     sources_list,
 )
+from curation.services import job_kinds
 from curation.services.images import image_content_type, image_file_path, image_thumbnail_path
 from curation.services.mapping_preview import source_rows_as_chat
 from curation.services.source_declaration import DECLARATION_FIELDS
@@ -205,6 +207,7 @@ def source_detail(request: AppRequest, source_id: int) -> HttpResponse:
     before = _optional_int(request.GET.get("before"))
     rows, prev_before, next_after = source_rows_page(source=source, after=after, before=before)
     job = source_ingest_job(source=source)
+    suggest_job = job_latest_for(target=source, kind=job_kinds.SUGGEST_MAPPING.key)
     chat_mapping, chats = source_rows_as_chat(source=source, rows=list(rows))
     context = {
         "source": source,
@@ -224,12 +227,15 @@ def source_detail(request: AppRequest, source_id: int) -> HttpResponse:
         "next_after": next_after,
         "columns": sorted(source.columns.items()),
         "mapping": mapping_versions(source=source)[:1],
+        # A suggestion being written: the mapping line polls until it arrives (it comes after the ingest).
+        "suggestion_pending": suggest_job is not None and not suggest_job.is_finished,
         # Why rows were rejected, said here and counted (server paths in them only for those who register sources).
         "reasons": job_error_reasons(job=job) if job is not None and request.user.has_perm("curation.ingest_source") else [],
     }
     template = "annotate/source_detail.html"
     if request.htmx:
-        template += "#summary" if request.GET.get("part") == "summary" else "#rows"
+        part = request.GET.get("part")
+        template += "#summary" if part == "summary" else "#mapping_line" if part == "mapping" else "#rows"
     return render(request, template, context)
 
 
