@@ -30,7 +30,7 @@ class BenchmarkForm(forms.Form):
     source = forms.ModelChoiceField(queryset=Source.objects.order_by("name"), required=False)
     engine = forms.CharField(max_length=64, required=False, help_text="Engine of precomputed vectors")
     split = forms.CharField(max_length=50, initial="test")
-    license = forms.CharField(max_length=200, required=False)
+    license = forms.CharField(label="Licence", max_length=200, required=False)
 
 
 def _scans_running(scans: list[DuplicateScan]) -> bool:
