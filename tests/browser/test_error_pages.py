@@ -2,8 +2,20 @@
 import logging
 
 import pytest
+from django.urls import include, path
 
 from tests.factories import source_make
+
+
+def _fails(request):
+    raise RuntimeError("a bug in a view")
+
+
+# The app's URLs plus one page that fails the way a bug does (test_an_uncaught_error_is_the_apps_500 uses them).
+urlpatterns = [path("fails/", _fails), path("", include("config.urls"))]
+handler403 = "annotate.views.errors.page_forbidden"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"
 
 
 @pytest.mark.browser
@@ -68,3 +80,21 @@ def test_the_api_docs_link_back_to_the_app(small_page, login_small, live_server,
     back.wait_for()
     assert back.get_attribute("href") == "/"
     assert small_page.locator("a", has_text="get your token").get_attribute("href") == "/token/"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_uncaught_error_is_the_apps_500_with_its_navigation_and_a_way_back(small_page, login_small, live_server, curator,
+                                                                              settings, caplog):
+    settings.ROOT_URLCONF = __name__
+    login_small(curator)
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        response = small_page.goto(f"{live_server.url}/fails/")
+    assert response.status == 500
+    assert small_page.locator("h1").inner_text() == "Server error"
+    assert "the failure is logged" in small_page.inner_text("main")
+    assert "Traceback" not in small_page.content() and "RuntimeError" not in small_page.content()
+    assert small_page.locator("header.topbar nav a", has_text="Sources").is_visible()
+    assert [r for r in caplog.records if r.exc_info], "a server error is logged with its traceback"
+    small_page.click("text=Back to your start page")
+    small_page.wait_for_url(f"{live_server.url}/")
