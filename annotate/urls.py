@@ -14,6 +14,7 @@ from annotate.views import (
     mapping,
     ratings,
     review,
+    source_edit,
     sources,
     subsets,
 )
@@ -23,6 +24,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     *home.urlpatterns,
     *sources.urlpatterns,
+    *source_edit.urlpatterns,
     *mapping.urlpatterns,
     *review.urlpatterns,
     *subsets.urlpatterns,

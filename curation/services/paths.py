@@ -19,7 +19,10 @@ def allowed_roots() -> list[Path]:
 
 def path_check_allowed(*, path: Path | str) -> Path:
     """The resolved path if it lies under an allowed root; PathNotAllowed otherwise."""
-    resolved = Path(path).expanduser().resolve()
+    try:
+        resolved = Path(path).expanduser().resolve()
+    except (RuntimeError, OSError) as exc:  # "~nobody/x" (no such home), a loop of links
+        raise PathNotAllowed(f"{path} cannot be resolved: {exc}") from exc
     for root in allowed_roots():
         if resolved == root or resolved.is_relative_to(root):
             return resolved

@@ -57,7 +57,8 @@ UNFINISHED = (Job.State.QUEUED, Job.State.RUNNING)
 
 
 class SourceBusy(ApplicationError):
-    """A job on the source (or on what goes with it) is queued or running: deleting now would pull rows from under it."""
+    """A job on the source (or on what goes with it) is queued or running: deleting now would pull rows from under it.
+    `extra` is the plan (its running_jobs name them)."""
 
     code = "source_busy"
     status = 409
@@ -263,7 +264,7 @@ def source_delete(*, source: Source, by: User | None, confirm: bool = False) -> 
         if plan.running_jobs:
             jobs = ", ".join(f"{job_kind_label(j.kind)} #{j.pk} ({j.get_state_display().lower()})" for j in plan.running_jobs)
             raise SourceBusy(f"{locked.name} cannot be deleted while a job on it is unfinished: {jobs}. "
-                             "Wait for it to finish, or cancel it.", extra={"jobs": [j.pk for j in plan.running_jobs]})
+                             "Wait for it to finish, or cancel it.", extra=plan.as_dict())
         if plan.needs_confirmation and not confirm:
             raise SourceDeleteNotConfirmed(
                 f"Deleting {locked.name} also deletes {'; '.join(plan.confirm_because)}. Confirm to go ahead.",

@@ -44,10 +44,17 @@ def _existing_path_resolve(value: str, *, field: str) -> Path:
         resolved = [path_check_allowed(path=c) for c in candidates]
     except PathNotAllowed as exc:
         raise SourceInvalid(field, str(exc)) from exc
-    existing = next((p for p in resolved if p.exists()), None)
+    existing = next((p for p in resolved if _exists(p)), None)
     if existing is None:
         raise SourceInvalid(field, f"{value} does not exist")
     return existing
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for the file system names nothing there
+        return False
 
 
 def _location_resolve(location: str) -> Path:

@@ -169,7 +169,8 @@ def test_an_unfinished_job_on_the_source_or_what_goes_with_it_blocks_the_delete(
     with pytest.raises(SourceBusy) as caught:
         source_delete(source=world["doomed"], by=curator, confirm=True)
 
-    assert caught.value.status == 409 and f"#{job.pk}" in caught.value.message and caught.value.extra == {"jobs": [job.pk]}
+    assert caught.value.status == 409 and f"#{job.pk}" in caught.value.message and caught.value.extra["running_jobs"] == [
+        {"id": job.pk, "kind": "ingest", "state": "queued"}]
     assert Source.objects.filter(name="doomed").exists()
 
 
