@@ -2,6 +2,8 @@
 import pytest
 
 from curation.models import Source, SourceRow
+from curation.services import job_kinds
+from curation.services.jobs import job_create, job_succeed
 from tests.factories import approved_subset_make, source_make
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +50,14 @@ def test_the_delete_page_lists_what_goes_and_needs_the_box_ticked_for_an_approve
     done = curator_client.post(f"/sources/{source.pk}/delete/", {"confirm": "yes"}, follow=True)
     assert done.redirect_chain[-1][0] == "/sources/" and "Deleted going" in done.content.decode()
     assert not Source.objects.filter(pk=source.pk).exists()
+
+
+def test_after_a_delete_its_jobs_and_the_audit_trail_still_show(curator_client, curator):
+    source = source_make(name="history")
+    job = job_create(kind=job_kinds.INGEST.key, target=source)
+    job_succeed(job=job)
+    assert curator_client.post(f"/sources/{source.pk}/delete/").status_code == 302
+
+    assert curator_client.get(f"/jobs/{job.pk}/").status_code == 200
+    audit = curator_client.get("/audit/").content.decode()
+    assert "delete" in audit and "(deleted)" in audit
