@@ -254,12 +254,16 @@ def source_delete(*, source: Source, by: User | None, confirm: bool = False) -> 
 
     SourceBusy while a job on it is queued or running; SourceDeleteNotConfirmed (with the plan) when approved
     subsets or ready exports go with it and confirm is not set. The deletion is a Decision (verdict "delete")
-    on the source, with the source's fields before and the plan as its note's figures.
+    on the source: before = its fields and the plan carried out (`deleted_with_it`), after = nothing.
     """
     with transaction.atomic():
         locked = Source.objects.select_for_update().filter(pk=source.pk).first()
         if locked is None:
             raise ApplicationError(f"Source {source.name} was deleted already.", code="not_found", status=404)
+        # The subsets that lose samples, locked (in id order, as the sample swap does) before the plan reads their
+        # state: none is approved or changes count between the plan and the delete.
+        list(Subset.objects.select_for_update().filter(pk__in=Sample.objects.filter(source=locked).values("subset_id"))
+             .order_by("pk").values_list("pk", flat=True))
         plan = source_delete_plan(source=locked)
         if plan.running_jobs:
             jobs = ", ".join(f"{job_kind_label(j.kind)} #{j.pk} ({j.get_state_display().lower()})" for j in plan.running_jobs)
@@ -284,7 +288,8 @@ def source_delete(*, source: Source, by: User | None, confirm: bool = False) -> 
         Subset.objects.filter(pk__in=[loss.subset.pk for loss in plan.subsets_going]).delete()
         subset_recount(subset_ids=[loss.subset.pk for loss in plan.subsets_shrinking])
         before = {f.name: f.value_from_object(locked) for f in Source._meta.concrete_fields if f.name != "columns"}
-        decision_record(by=by, target=locked, verdict="delete", before=_json_safe(before), after=record,
+        # Before: the source as it was and what went with it; after: nothing (the trail shows it all as removed).
+        decision_record(by=by, target=locked, verdict="delete", before={**_json_safe(before), "deleted_with_it": record},
                         note=f"Deleted {locked.name}: {plan.rows:,} rows, {plan.samples:,} samples, "
                              f"{len(plan.subsets_going)} subsets, {len(plan.exports)} exports.")
         locked.delete()

@@ -126,7 +126,8 @@ def test_a_confirmed_delete_removes_what_the_plan_said_and_keeps_the_rest(world,
     # The audit trail keeps every earlier decision and records the deletion with what went.
     assert Decision.objects.exclude(verdict__in=["delete", "reopen"]).count() == reviewer_decisions
     record = Decision.objects.get(verdict="delete", target_type=ContentType.objects.get_for_model(Source))
-    assert record.actor == curator and record.before["name"] == "doomed" and record.after["samples"] == 5
+    assert record.actor == curator and record.before["name"] == "doomed" and record.after is None
+    assert record.before["deleted_with_it"]["samples"] == 5 and record.before["deleted_with_it"]["exports"][0]["id"] == export.pk
     # Images stay stored (shared by content); the clean-up removes those nothing refers to any more.
     assert Image.objects.count() == 4 and SampleImage.objects.count() == 2
     own_files = [image_file_path(image=i) for i in world["own"]]
