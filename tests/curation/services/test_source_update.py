@@ -78,3 +78,11 @@ def test_an_unknown_label_origin_is_refused(curator):
     with pytest.raises(SourceInvalid) as caught:
         source_update(source=source, by=curator, label_origin="aliens")
     assert caught.value.field == "label_origin"
+
+
+@pytest.mark.parametrize("folder", ["~nobody-has-this-home/images", "a" * 300])
+def test_a_folder_that_names_nothing_the_system_can_resolve_is_refused_not_a_crash(curator, folder):
+    source = source_make(name="odd-folder")
+    with pytest.raises(SourceInvalid) as caught:
+        source_update(source=source, by=curator, image_root=folder)
+    assert caught.value.field == "image_root"
