@@ -70,7 +70,7 @@ def test_every_form_page_shows_its_forms_in_cards_with_labels_above_and_nothing_
     small_page.goto(f"{live_server.url}/login/")
     found = {"/login/": small_page.evaluate(MEASURE)}
     page = login_small(admin)
-    pages = ["/sources/new/", f"/sources/{source.pk}/mapping/", f"/sources/{source.pk}/actions/",
+    pages = ["/sources/new/", f"/sources/{source.pk}/edit/", f"/sources/{source.pk}/delete/", f"/sources/{source.pk}/mapping/", f"/sources/{source.pk}/actions/",
              f"/actions/schemas/{schema.pk}/", "/exports/new/", f"/review/queues/{queue.pk}/settings/", "/token/",
              "/benchmarks/", "/review/bulk/", "/audit/", f"/subsets/{subset.pk}/hard-negatives/",
              f"/subsets/{subset.pk}/ratings/", f"/subsets/{subset.pk}/ratings/samples/"]
