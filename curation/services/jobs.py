@@ -229,6 +229,10 @@ def job_child_finished(*, child: Job) -> Job | None:
         failed = children.filter(state=Job.State.FAILED).count()
         unfinished = children.exclude(state__in=Job.FINISHED_STATES).count()
         fields: dict[str, Any] = {"done": done, "heartbeat_at": timezone.now()}
+        if weighted and not children.filter(total__isnull=True).exists():
+            # A child may learn its real size only when it runs (a search batch counts its candidates, not its
+            # queries): the parent's total follows, so its done never passes it.
+            fields["total"] = children.aggregate(n=models.Sum("total"))["n"]
         if unfinished == 0 and parent.state == Job.State.RUNNING:
             fields["finished_at"] = timezone.now()
             if failed:
