@@ -179,6 +179,13 @@ def dedup_embed_batch(*, job: Job) -> dict[str, int]:
 def dedup_scan_advance(*, scan_id: int) -> DuplicateScan:
     """Move the scan on when its current stage's job has finished; safe to call any number of times."""
     scan = DuplicateScan.objects.select_related("embed_job", "search_job").get(pk=scan_id)
+    stage = scan.search_job or scan.embed_job
+    if scan.state == DuplicateScan.State.FAILED and stage is not None and stage.state == Job.State.SUCCEEDED:
+        # The stage's job failed (a batch failed, lost its worker and was cancelled, ...) and was then retried to
+        # the end: the scan takes up again where it stopped.
+        resumed = DuplicateScan.State.SEARCHING if scan.search_job else DuplicateScan.State.EMBEDDING
+        DuplicateScan.objects.filter(pk=scan.pk, state=DuplicateScan.State.FAILED).update(state=resumed, message="", finished_at=None)
+        scan.refresh_from_db()
     if scan.state == DuplicateScan.State.EMBEDDING and scan.embed_job and scan.embed_job.is_finished:
         if scan.embed_job.state != Job.State.SUCCEEDED:
             return _scan_fail(scan, f"embedding {scan.embed_job.state}: {scan.embed_job.message}")
@@ -196,6 +203,13 @@ def dedup_scan_advance(*, scan_id: int) -> DuplicateScan:
             dedup_scan_finish(scan=DuplicateScan.objects.get(pk=scan.pk))
     scan.refresh_from_db()
     return scan
+
+
+def dedup_job_cancelled(*, job: Job) -> None:
+    """A scan's job (or batch) cancelled while no worker ran it: the scan is moved on (to failed) as the task would
+    have done on seeing the cancel; else it would show 'embedding' or 'searching' for ever (job_kinds settle)."""
+    if "scan" in job.params:
+        dedup_scan_advance(scan_id=int(job.params["scan"]))
 
 
 def _scan_fail(scan: DuplicateScan, message: str) -> DuplicateScan:
