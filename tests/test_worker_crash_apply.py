@@ -60,6 +60,8 @@ def test_a_worker_killed_mid_apply_leaves_a_stalled_job_that_a_retry_finishes_wi
 
         crash.wait_stalled(job)
         capsys.readouterr()
+        call_command("job", "stalled")
+        assert f"Apply mapping #{job.pk} at {crash.done_at_kill:,}/{ROWS:,}: running as job" in capsys.readouterr().out
         call_command("job", "show", str(job.pk))
         assert "no heartbeat for" in capsys.readouterr().out
         call_command("job", "retry", str(job.pk))  # the other worker takes it

@@ -107,6 +107,10 @@ def test_a_worker_killed_mid_embedding_batch_is_resumed_by_a_retry_of_the_scan_w
         parent = Job.objects.get(pk=scan.embed_job_id)
         assert parent.is_stalled  # nothing moves under the scan's embedding job any more
         capsys.readouterr()
+        call_command("job", "stalled")
+        listed = capsys.readouterr().out
+        assert f"Embed image batch #{batch.pk} at {crash.done_at_kill}/{DRAWINGS}, batch of job #{parent.pk}" in listed
+        assert f"Embed images #{parent.pk}" in listed and "2 stalled" in listed
         call_command("job", "show", str(parent.pk))
         assert "no heartbeat for" in capsys.readouterr().out
         call_command("job", "retry", str(parent.pk))  # retries the batch that lost its worker

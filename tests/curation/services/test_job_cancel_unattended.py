@@ -4,7 +4,7 @@ cancelled alone fails its parent, and a retry of the parent finishes the work (i
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from curation.exporters.runner import export_root
@@ -116,3 +116,18 @@ def test_cancelling_a_stalled_scan_job_fails_the_scan(curator):
     call_command("job", "cancel", str(parent.pk))
     scan.refresh_from_db()
     assert scan.state == DuplicateScan.State.FAILED and "cancelled" in scan.message
+
+
+def test_the_job_command_lists_the_stalled_jobs_with_the_ids_to_retry(curator, capsys):
+    call_command("job", "stalled")
+    assert "no stalled job" in capsys.readouterr().out
+    export = export_create(subsets=[approved_subset_make(samples=1)], format="parquet", by=curator, enqueue=False)
+    beating = export_create(subsets=[approved_subset_make(samples=1)], format="parquet", by=curator, enqueue=False)
+    job = _dies(export.job)
+    job_claim(job_id=beating.job_id)
+    call_command("job", "stalled")
+    out = capsys.readouterr().out
+    assert f"Export #{job.pk} at 0: running as job #{job.pk}" in out and "1 stalled" in out
+    assert f"#{beating.job_id} " not in out
+    with pytest.raises(CommandError, match="say which job to retry"):
+        call_command("job", "retry")
