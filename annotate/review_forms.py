@@ -58,10 +58,11 @@ class QueueFillForm(forms.Form):
 
 class QueueSettingsForm(forms.Form):
     name = forms.CharField(max_length=200)
-    instructions = forms.CharField(required=False, widget=forms.Textarea)
-    overlap = PercentField(label="Double review (%)")
-    active = forms.BooleanField(required=False)
+    instructions = forms.CharField(label="Instructions for reviewers", required=False, widget=forms.Textarea)
+    overlap = PercentField(label="Double review (%)", help_text="Applies to items queued from now on.")
+    active = forms.BooleanField(label="Open for reviewers", required=False)
     assignees = forms.ModelMultipleChoiceField(
+        label="Assigned reviewers",
         queryset=get_user_model().objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Nobody ticked: every reviewer may work the queue.",
     )

@@ -21,6 +21,13 @@ def job_latest_for(*, target: models.Model, kind: str | None = None) -> Job | No
 SOURCE_ROWS_PAGE_SIZE = 25
 
 
+def jobs_stalled() -> list[Job]:
+    """Running jobs whose worker stopped beating (Job.is_stalled), oldest first: what an operator retries or
+    cancels after a crash. The silence is checked per job, since a parent is stalled only when its batches are."""
+    running = Job.objects.filter(state=Job.State.RUNNING).order_by("created_at", "pk")
+    return [job for job in running if job.is_stalled]
+
+
 def sources_list() -> models.QuerySet[Source]:
     return Source.objects.select_related("created_by").order_by("-created_at", "-id")
 

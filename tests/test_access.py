@@ -23,6 +23,8 @@ ANY_SIGNED_IN = {"api_token", "api-schema", "api-docs", "api-redoc"}
 # What a reviewer may not open: exports, their files and their jobs.
 NOT_FOR_REVIEWERS = {"export_list", "export_new", "export_detail", "export_expire", "api-exports", "api-export",
                      "api-export-files", "api-export-file", "job_detail"}
+# Managing a source (edit, delete, re-ingest) is for curators: a reviewer sees the source but changes nothing.
+SOURCE_MANAGEMENT = {"source_edit", "source_delete", "source_reingest", "api-source-ingest"}
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -135,9 +137,32 @@ def test_a_reviewer_opens_no_export_nor_its_job(reviewer_client, real):
 
 
 @pytest.mark.django_db
+def test_a_reviewer_edits_deletes_and_reingests_no_source(reviewer_client, real):
+    routes = [(route, name) for route, name in ROUTES if name in SOURCE_MANAGEMENT]
+    assert {name for _, name in routes} == SOURCE_MANAGEMENT
+    for route, name in routes:
+        path = _url(route, real)
+        for method in (reviewer_client.get, reviewer_client.post):
+            response = method(path)
+            assert response.status_code in (403, 405), (name, method.__name__, response.status_code)
+    source = f"/api/sources/{real['source_id']}/"
+    assert reviewer_client.patch(source, {"license": "MIT"}, content_type="application/json").status_code == 403
+    assert reviewer_client.delete(source).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_user_in_no_role_and_anonymous_users_cannot_patch_or_delete_a_source(nobody_client, client, real):
+    source = f"/api/sources/{real['source_id']}/"
+    for who in (nobody_client, client):
+        assert who.patch(source, {"license": "MIT"}, content_type="application/json").status_code in (401, 403)
+        assert who.delete(source).status_code in (401, 403)
+
+
+@pytest.mark.django_db
 def test_every_role_opens_what_it_may(reviewer_client, curator_client, real):
     for client, names in [(reviewer_client, ["home", "source_detail", "subset_detail", "review_work"]),
-                          (curator_client, ["home", "job_detail", "export_detail", "source_detail", "api-export"])]:
+                          (curator_client, ["home", "job_detail", "export_detail", "source_detail", "api-export",
+                                            "source_edit", "source_delete"])]:
         for route, name in ROUTES:
             if name in names:
                 response = client.get(_url(route, real))

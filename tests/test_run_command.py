@@ -1,4 +1,5 @@
 """The README's first command on the embedded default: SQLite, a filesystem broker, a worker, the demo, a login."""
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -36,14 +37,16 @@ def _wait_for(predicate, timeout: float, what: str):
     pytest.fail(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-def running_app(tmp_path):
+@contextlib.contextmanager
+def _up(tmp_path, *options: str):
+    """`manage.py up` on the embedded default with its own var/ folder: (base URL, var dir, log path, process)."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update({"DEBUG": "1", "FINECURATE_VAR_DIR": str(tmp_path / "var"), "PYTHONUNBUFFERED": "1"})
+    env.pop("FINECURATE_DATA_ROOTS", None)
     log = (tmp_path / "up.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "up", "--addr", f"127.0.0.1:{port}"],
+        [sys.executable, "manage.py", "up", "--addr", f"127.0.0.1:{port}", *options],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -64,16 +67,33 @@ def running_app(tmp_path):
             pass
 
 
-def test_up_serves_the_demo_with_a_printed_login_and_a_working_worker(running_app):
-    base_url, var_dir, log_path, process = running_app
+@pytest.fixture
+def running_app(tmp_path):
+    with _up(tmp_path) as running:
+        yield running
 
+
+def _banner(log_path: Path, process: subprocess.Popen) -> str:
     def started():
         text = log_path.read_text()
         if process.poll() is not None:
             pytest.fail(f"`manage.py up` exited with {process.returncode}:\n{text[-3000:]}")
         return "FineCurate is at" in text and text
 
-    output = _wait_for(started, 180, "the app to start")
+    return _wait_for(started, 180, "the app to start")
+
+
+def test_up_makes_the_default_data_root_and_says_where_it_is(tmp_path):
+    with _up(tmp_path, "--no-demo", "--no-worker") as (_, var_dir, log_path, process):
+        assert not (var_dir / "data").exists()
+        output = _banner(log_path, process)
+        assert (var_dir / "data").is_dir()
+        assert f"Put source files in {(var_dir / 'data').resolve()} and register them" in output
+
+
+def test_up_serves_the_demo_with_a_printed_login_and_a_working_worker(running_app):
+    base_url, var_dir, log_path, process = running_app
+    output = _banner(log_path, process)
     match = re.search(r"curator\s+password: (\S+)", output)
     assert match, output
     password = match.group(1)

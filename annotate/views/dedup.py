@@ -25,10 +25,10 @@ class ScanForm(forms.Form):
 class BenchmarkForm(forms.Form):
     name = forms.CharField(max_length=200)
     mode = forms.ChoiceField(choices=[("folder", "Image folder"), ("source", "Ingested source"), ("npy", "Precomputed .npy + names")])
-    path = forms.CharField(max_length=1000, required=False, help_text="Folder, or the .npy file")
-    names_path = forms.CharField(max_length=1000, required=False, help_text="Names file, one a line (precomputed)")
+    path = forms.CharField(max_length=1000, required=False, help_text="Folder, or the .npy file.")
+    names_path = forms.CharField(max_length=1000, required=False, help_text="Names file, one a line (precomputed).")
     source = forms.ModelChoiceField(queryset=Source.objects.order_by("name"), required=False)
-    engine = forms.CharField(max_length=64, required=False, help_text="Engine of precomputed vectors")
+    engine = forms.CharField(max_length=64, required=False, help_text="Engine of precomputed vectors.")
     split = forms.CharField(max_length=50, initial="test")
     license = forms.CharField(label="Licence", max_length=200, required=False)
 

@@ -65,6 +65,11 @@ class Job(models.Model):
         unfinished = list(self.children.exclude(state__in=self.FINISHED_STATES))
         return not any(c.state == self.State.QUEUED or not c._silent() for c in unfinished)
 
+    @property
+    def is_beating(self) -> bool:
+        """Running, with a heartbeat fresher than FINECURATE_JOB_STALL_SECONDS: a live worker holds it."""
+        return self.state == self.State.RUNNING and not self._silent()
+
     def _silent(self) -> bool:
         last = self.heartbeat_at or self.started_at
         return last is None or (timezone.now() - last).total_seconds() > settings.FINECURATE_JOB_STALL_SECONDS

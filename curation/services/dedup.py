@@ -19,7 +19,6 @@ import faiss
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from curation.engines.sscd import embedding_engine
@@ -180,6 +179,13 @@ def dedup_embed_batch(*, job: Job) -> dict[str, int]:
 def dedup_scan_advance(*, scan_id: int) -> DuplicateScan:
     """Move the scan on when its current stage's job has finished; safe to call any number of times."""
     scan = DuplicateScan.objects.select_related("embed_job", "search_job").get(pk=scan_id)
+    stage = scan.search_job or scan.embed_job
+    if scan.state == DuplicateScan.State.FAILED and stage is not None and stage.state == Job.State.SUCCEEDED:
+        # The stage's job failed (a batch failed, lost its worker and was cancelled, ...) and was then retried to
+        # the end: the scan takes up again where it stopped.
+        resumed = DuplicateScan.State.SEARCHING if scan.search_job else DuplicateScan.State.EMBEDDING
+        DuplicateScan.objects.filter(pk=scan.pk, state=DuplicateScan.State.FAILED).update(state=resumed, message="", finished_at=None)
+        scan.refresh_from_db()
     if scan.state == DuplicateScan.State.EMBEDDING and scan.embed_job and scan.embed_job.is_finished:
         if scan.embed_job.state != Job.State.SUCCEEDED:
             return _scan_fail(scan, f"embedding {scan.embed_job.state}: {scan.embed_job.message}")
@@ -197,6 +203,13 @@ def dedup_scan_advance(*, scan_id: int) -> DuplicateScan:
             dedup_scan_finish(scan=DuplicateScan.objects.get(pk=scan.pk))
     scan.refresh_from_db()
     return scan
+
+
+def dedup_job_cancelled(*, job: Job) -> None:
+    """A scan's job (or batch) cancelled while no worker ran it: the scan is moved on (to failed) as the task would
+    have done on seeing the cancel; else it would show 'embedding' or 'searching' for ever (job_kinds settle)."""
+    if "scan" in job.params:
+        dedup_scan_advance(scan_id=int(job.params["scan"]))
 
 
 def _scan_fail(scan: DuplicateScan, message: str) -> DuplicateScan:
@@ -286,8 +299,10 @@ def dedup_search_batch(*, job: Job) -> dict[str, int]:
         written = _leak_pairs_write(scan, job, parent, corpus_ids, json.loads((folder / "bench.json").read_text()), q, b, sims)
     else:
         written = _duplicate_pairs_write(scan, job, parent, corpus_ids, q, b, sims)
+    job_progress(job=job, done=len(q))  # the ticks come every 20 candidates; the last few are done too
+    # The scan's candidates are summed from its batches' results when it finishes (dedup_scan_finish), not added
+    # here: a batch whose worker died after such an addition would add its candidates twice when retried.
     job.result = {"queries": stop - start, "candidates": int(len(q)), "pairs": written}
-    DuplicateScan.objects.filter(pk=scan.pk).update(candidates=F("candidates") + len(q))
     return job.result
 
 
@@ -448,6 +463,14 @@ def dedup_clusters_assign(*, kind: str, subsets: Iterable[Subset]) -> int:
     return len(cluster_of)
 
 
+def _scan_candidates(scan: DuplicateScan) -> int:
+    """The candidates of the scan's search: the sum over its batches, each counted once however often it ran."""
+    if scan.search_job_id is None:
+        return 0
+    results = Job.objects.filter(parent_id=scan.search_job_id, state=Job.State.SUCCEEDED).values_list("result", flat=True)
+    return sum(int((result or {}).get("candidates", 0)) for result in results)
+
+
 def dedup_scan_finish(*, scan: DuplicateScan) -> DuplicateScan:
     if scan.kind == DuplicateScan.Kind.DUPLICATE:
         _identical_pairs(scan)
@@ -457,7 +480,9 @@ def dedup_scan_finish(*, scan: DuplicateScan) -> DuplicateScan:
         queue = review_queue_for(kind=scan.kind, subset=subset, by=scan.created_by)
         review_queue_fill(queue=queue)
     flagged = DuplicatePair.objects.filter(scan=scan, flagged=True).count()
-    DuplicateScan.objects.filter(pk=scan.pk).update(state=DuplicateScan.State.DONE, flagged=flagged, finished_at=timezone.now())
+    DuplicateScan.objects.filter(pk=scan.pk).update(
+        state=DuplicateScan.State.DONE, flagged=flagged, candidates=_scan_candidates(scan), finished_at=timezone.now()
+    )
     shutil.rmtree(_scan_dir(scan), ignore_errors=True)
     scan.refresh_from_db()
     return scan

@@ -70,12 +70,17 @@ def embed_pipeline(
 def embeddings_compute(
     *, image_ids: list[str], engine: str | None = None, on_batch: Callable[[int], None] | None = None
 ) -> dict[str, int]:
-    """Embed the images that lack a vector from the engine; safe to run twice (upsert by image and engine)."""
+    """Embed the images that lack a vector from the engine; safe to run twice (upsert by image and engine).
+
+    on_batch(n) says how many of `image_ids` are done, the ones that already had a vector counted first: a run
+    resumed after a crash starts from the batches the dead run committed and still ends at len(image_ids).
+    """
     embedder = embedding_engine(engine)
     todo = embeddings_missing(image_ids=image_ids, engine=embedder.name)
     images = {img.pk: img for img in Image.objects.filter(pk__in=todo)}
     ordered = [images[pk] for pk in todo if pk in images]
     loaders = [lambda img=img: _decode(img) for img in ordered]
+    already = len(set(image_ids)) - len(todo)
     done = failed_count = 0
     for start, vectors, failed in embed_pipeline(loaders, embedder):
         batch = [img for i, img in enumerate(ordered[start : start + EMBED_BATCH_SIZE]) if start + i not in failed]
@@ -91,7 +96,7 @@ def embeddings_compute(
         done += len(batch) + len(failed)
         failed_count += len(failed)
         if on_batch is not None:
-            on_batch(done)
+            on_batch(already + done)
     return {"embedded": done - failed_count, "unreadable": failed_count, "already": len(image_ids) - len(todo)}
 
 

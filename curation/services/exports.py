@@ -105,6 +105,15 @@ def export_run(*, export_id: int, job: Job) -> Export:
     return export
 
 
+def export_cancelled(*, job: Job) -> None:
+    """An export cancelled while no worker ran it (queued, or its worker died): failed, its half-written files
+    removed, as export_run does when it sees the cancel; else it would stay 'running' and its files be kept for
+    ever, since cleanup leaves running exports alone (job_kinds settle)."""
+    export = Export.objects.filter(pk=job.params.get("export_id"), state__in=[Export.State.QUEUED, Export.State.RUNNING]).first()
+    if export is not None:
+        _fail(export)
+
+
 def export_expire(*, export: Export) -> Export:
     """Delete the export's files now; its row, manifest and checksums stay as the record of what was exported."""
     _remove_files(export)

@@ -1,4 +1,4 @@
-"""Images: validate bytes with Pillow, refuse decompression bombs, store once by sha256."""
+"""Images: validate bytes with Pillow, refuse decompression bombs, store once by sha256; remove those nothing uses."""
 import hashlib
 import io
 import uuid
@@ -6,12 +6,13 @@ import warnings
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from curation.errors import ApplicationError
-from curation.models import Image
+from curation.models import BenchmarkImage, Image, Job, MappingStagedRow, SampleImage, SourceRow
+from curation.services import job_kinds
 from curation.services.paths import PathNotAllowed, path_check_allowed
 
 # Formats a training pipeline can decode; anything else is rejected rather than stored.
@@ -145,3 +146,55 @@ def _write_file(image: Image, data: bytes) -> None:
     tmp = target.with_suffix(f"{target.suffix}.{uuid.uuid4().hex}.part")
     tmp.write_bytes(data)
     tmp.replace(target)
+
+
+# Jobs that write references to stored images: a clean-up while one is unfinished could remove an image it just reused.
+IMAGE_WRITING_KINDS = (job_kinds.INGEST.key, job_kinds.APPLY_MAPPING.key, job_kinds.BENCHMARK_REGISTER.key)
+# Image rows deleted per statement.
+IMAGE_DELETE_BATCH = 1000
+
+
+class ImagesInUse(ApplicationError):
+    code = "images_in_use"
+    status = 409
+
+
+def images_unused() -> list[str]:
+    """The sha256 of every stored image no source row, staged row, sample or benchmark refers to."""
+    used_json = [SourceRow._meta.db_table, MappingStagedRow._meta.db_table]
+    if connection.vendor == "postgresql":
+        from_json = [f"SELECT e.sha FROM {t} r, jsonb_array_elements_text(r.image_shas) e(sha)" for t in used_json]  # noqa: S608
+    else:
+        from_json = [f"SELECT j.value FROM {t} r, json_each(r.image_shas) j" for t in used_json]  # noqa: S608
+    used = " UNION ".join([
+        *from_json,
+        f"SELECT image_id FROM {SampleImage._meta.db_table}",  # noqa: S608
+        f"SELECT image_id FROM {BenchmarkImage._meta.db_table} WHERE image_id IS NOT NULL",  # noqa: S608
+    ])
+    image = Image._meta.db_table
+    # Table names come from the models; there is no value from outside in this statement.
+    sql = f"SELECT i.sha256 FROM {image} i WHERE i.sha256 NOT IN ({used}) ORDER BY i.sha256"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def images_cleanup(*, dry_run: bool = False) -> int:
+    """Remove the images nothing refers to any more (after a source was deleted): their rows, embeddings, files and
+    thumbnails. Refused while an ingest, apply or benchmark registration is unfinished. Returns how many."""
+    busy = Job.objects.filter(kind__in=IMAGE_WRITING_KINDS, state__in=[Job.State.QUEUED, Job.State.RUNNING])
+    if busy.exists():
+        ids = ", ".join(f"#{pk}" for pk in busy.values_list("pk", flat=True)[:5])
+        raise ImagesInUse(f"Jobs that store images are unfinished ({ids}); run the clean-up when they are done.")
+    unused = images_unused()
+    if dry_run:
+        return len(unused)
+    for start in range(0, len(unused), IMAGE_DELETE_BATCH):
+        batch = list(Image.objects.filter(pk__in=unused[start:start + IMAGE_DELETE_BATCH]))
+        with transaction.atomic():
+            Image.objects.filter(pk__in=[i.pk for i in batch]).delete()
+        for img in batch:
+            image_file_path(image=img).unlink(missing_ok=True)
+            for suffix in ("jpeg", "png"):
+                (Path(settings.MEDIA_ROOT) / "thumbs" / img.sha256[:2] / f"{img.sha256}.{suffix}").unlink(missing_ok=True)
+    return len(unused)

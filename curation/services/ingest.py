@@ -20,7 +20,7 @@ from curation.ingest.readers.base import Reader, Record, records_guarded
 from curation.ingest.records import RecordPreparer, RowRejected, is_image_column
 from curation.ingest.writer import RowWriter
 from curation.models import Job, Mapping, Source, SourceRow
-from curation.selectors import job_latest_for, source_image_count
+from curation.selectors import job_latest_for, source_image_count, source_unfinished_ingest
 from curation.services import job_kinds
 from curation.services.jobs import (
     JobCancelled,
@@ -83,6 +83,17 @@ def source_ingest(*, source: Source, job: Job) -> None:
         Source.objects.filter(pk=source.pk).update(status=Source.Status.FAILED)
         raise
     _suggest_first_mapping(source=source, job=job)
+
+
+def source_ingest_cancelled(*, job: Job) -> None:
+    """An ingest cancelled while no worker ran it (queued, or its worker died): the source is left as a run that
+    sees the cancel leaves it, failed with the rows it has, instead of 'ingesting' for ever (job_kinds settle)."""
+    source = Source.objects.filter(pk=job.target_id).first() if job.target_id else None
+    if source is None or source.status != Source.Status.INGESTING or source_unfinished_ingest(source=source) is not None:
+        return
+    Source.objects.filter(pk=source.pk, status=Source.Status.INGESTING).update(
+        status=Source.Status.FAILED, row_count=SourceRow.objects.filter(source=source).count()
+    )
 
 
 def _suggest_first_mapping(*, source: Source, job: Job) -> None:

@@ -19,6 +19,11 @@ class JobKind:
     label: str
     task: str  # the Celery task's registered name (workers/tasks/...)
     queue: str  # io, cpu or gpu (config/settings.py CELERY_TASK_QUEUES)
+    # A domain service by dotted name, called as f(job=job) when a job that no worker runs (queued, or its worker
+    # died) is cancelled: it leaves the target as a worker that saw the cancel would have (an export failed and its
+    # half-written files removed, a scan failed). Named, not imported, like the task: services/jobs.py stays below
+    # the services that own the targets.
+    settle: str = ""
 
 
 JOB_KINDS: dict[str, JobKind] = {}
@@ -43,19 +48,26 @@ def job_kind_label(key: str) -> str:
     return kind.label if kind else key
 
 
-INGEST = register_job_kind(JobKind("ingest", "Ingest source", "workers.tasks.ingest.ingest_source", "io"))
+INGEST = register_job_kind(JobKind("ingest", "Ingest source", "workers.tasks.ingest.ingest_source", "io",
+                                   settle="curation.services.ingest.source_ingest_cancelled"))
 SUGGEST_MAPPING = register_job_kind(
     JobKind("suggest_mapping", "Suggest mapping", "workers.tasks.mapping.suggest_mapping", "cpu")
 )
-APPLY_MAPPING = register_job_kind(JobKind("apply_mapping", "Apply mapping", "workers.tasks.mapping.apply_mapping", "cpu"))
+APPLY_MAPPING = register_job_kind(JobKind("apply_mapping", "Apply mapping", "workers.tasks.mapping.apply_mapping", "cpu",
+                                          settle="curation.services.mapping_build.mapping_apply_cancelled"))
 BULK_DECIDE = register_job_kind(JobKind("bulk_decide", "Bulk decision", "workers.tasks.review.review_bulk_decide", "cpu"))
 QUEUE_FILL = register_job_kind(JobKind("queue_fill", "Fill review queue", "workers.tasks.review.review_queue_fill", "cpu"))
-EXPORT = register_job_kind(JobKind("export", "Export", "workers.tasks.exports.export_build", "io"))
-EMBED_IMAGES = register_job_kind(JobKind("embed_images", "Embed images", "workers.tasks.dedup.embed_images", "gpu"))
-EMBED_BATCH = register_job_kind(JobKind("embed_batch", "Embed image batch", "workers.tasks.dedup.embed_batch", "gpu"))
-DEDUP_SEARCH = register_job_kind(JobKind("dedup_search", "Search copies", "workers.tasks.dedup.dedup_search", "cpu"))
+EXPORT = register_job_kind(JobKind("export", "Export", "workers.tasks.exports.export_build", "io",
+                                   settle="curation.services.exports.export_cancelled"))
+EMBED_IMAGES = register_job_kind(JobKind("embed_images", "Embed images", "workers.tasks.dedup.embed_images", "gpu",
+                                         settle="curation.services.dedup.dedup_job_cancelled"))
+EMBED_BATCH = register_job_kind(JobKind("embed_batch", "Embed image batch", "workers.tasks.dedup.embed_batch", "gpu",
+                                        settle="curation.services.dedup.dedup_job_cancelled"))
+DEDUP_SEARCH = register_job_kind(JobKind("dedup_search", "Search copies", "workers.tasks.dedup.dedup_search", "cpu",
+                                         settle="curation.services.dedup.dedup_job_cancelled"))
 DEDUP_SEARCH_BATCH = register_job_kind(
-    JobKind("dedup_search_batch", "Search copies batch", "workers.tasks.dedup.dedup_search_batch", "cpu")
+    JobKind("dedup_search_batch", "Search copies batch", "workers.tasks.dedup.dedup_search_batch", "cpu",
+            settle="curation.services.dedup.dedup_job_cancelled")
 )
 BENCHMARK_REGISTER = register_job_kind(
     JobKind("benchmark_register", "Register benchmark", "workers.tasks.dedup.benchmark_register", "io")

@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from curation.errors import ApplicationError
 from curation.models import Job, JobAttempt, JobError
@@ -226,15 +227,24 @@ def job_child_finished(*, child: Job) -> Job | None:
             done = finished.aggregate(n=models.Sum("total"))["n"] or 0
         else:
             done = finished.count()
-        failed = children.filter(state=Job.State.FAILED).count()
+        # A batch cancelled on its own leaves the parent's work incomplete: the parent fails (and a retry of it
+        # runs that batch again) instead of succeeding without it.
+        failed = children.filter(state__in=[Job.State.FAILED, Job.State.CANCELLED]).count()
         unfinished = children.exclude(state__in=Job.FINISHED_STATES).count()
         fields: dict[str, Any] = {"done": done, "heartbeat_at": timezone.now()}
+        if weighted and not children.filter(total__isnull=True).exists():
+            # A child may learn its real size only when it runs (a search batch counts its candidates, not its
+            # queries): the parent's total follows, so its done never passes it.
+            fields["total"] = children.aggregate(n=models.Sum("total"))["n"]
         if unfinished == 0 and parent.state == Job.State.RUNNING:
             fields["finished_at"] = timezone.now()
             if failed:
                 fields["state"] = Job.State.FAILED
                 first = children.filter(state=Job.State.FAILED).order_by("pk").values_list("message", flat=True).first()
-                fields["message"] = f"{failed} of {children.count()} batches failed; the first said: {first}"[:5000]
+                if first is None:
+                    fields["message"] = f"{failed} of {children.count()} batches were cancelled; retry to run them"
+                else:
+                    fields["message"] = f"{failed} of {children.count()} batches failed or were cancelled; the first failure said: {first}"[:5000]
             else:
                 fields["state"] = Job.State.SUCCEEDED
         Job.objects.filter(pk=parent.pk).update(**fields)
@@ -302,14 +312,28 @@ def job_cancel(*, job: Job, by: Actor = None) -> bool:
     now = timezone.now()
     unfinished = [Job.State.QUEUED, Job.State.RUNNING]
     with transaction.atomic():
+        job.refresh_from_db()
         children = list(Job.objects.filter(parent=job, state__in=unfinished))
+        # A live worker sees the cancel at its next beat and settles its job itself; nobody will for these.
+        unattended = [c for c in [job, *children] if c.state in unfinished and not c.is_beating]
         Job.objects.filter(pk__in=[c.pk for c in children]).update(state=Job.State.CANCELLED, finished_at=now)
         cancelled = bool(Job.objects.filter(pk=job.pk, state__in=unfinished).update(state=Job.State.CANCELLED, finished_at=now))
         # A live worker closes its own attempt when it sees the cancel; a dead one never will.
         for stalled in [c for c in [job, *children] if c.is_stalled]:
             _attempt_lost(stalled, now=now)
+    for left in unattended:
+        left.refresh_from_db()
+        if left.parent_id is not None and left.parent_id != job.pk:
+            job_child_finished(child=left)  # what running_job does when a batch ends: the parent learns of it
+        _settle(left)
     job.refresh_from_db()
     return cancelled
+
+
+def _settle(job: Job) -> None:
+    kind = job_kind_get(job.kind)
+    if kind.settle:
+        import_string(kind.settle)(job=job)
 
 
 def job_can_manage(*, job: Job, by: Actor) -> bool:

@@ -233,6 +233,13 @@ def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
     return result
 
 
+def mapping_apply_cancelled(*, job: Job) -> None:
+    """An apply cancelled while no worker ran it: its staged rows are dropped (the live samples were never touched;
+    the next apply would drop them too, this frees the space now) (job_kinds settle)."""
+    if job.target_id:
+        MappingStagedRow.objects.filter(mapping_id=job.target_id).delete()
+
+
 def _build(*, spec: MappingSpec, mapping: Mapping, source: Source, job: Job) -> _Counts:
     counts = _Counts()
     job_progress(job=job, done=0, total=SourceRow.objects.filter(source=source).count())

@@ -17,9 +17,20 @@ def allowed_roots() -> list[Path]:
     return [Path(root).resolve() for root in settings.FINECURATE_DATA_ROOTS]
 
 
+def data_root_default_ensure() -> Path:
+    """The default data root (the first configured one, var/data unless the operator names others), made if missing,
+    so a newcomer has a folder to drop files into before registering them."""
+    default = allowed_roots()[0]
+    default.mkdir(parents=True, exist_ok=True)
+    return default
+
+
 def path_check_allowed(*, path: Path | str) -> Path:
     """The resolved path if it lies under an allowed root; PathNotAllowed otherwise."""
-    resolved = Path(path).expanduser().resolve()
+    try:
+        resolved = Path(path).expanduser().resolve()
+    except (RuntimeError, OSError) as exc:  # "~nobody/x" (no such home), a loop of links
+        raise PathNotAllowed(f"{path} cannot be resolved: {exc}") from exc
     for root in allowed_roots():
         if resolved == root or resolved.is_relative_to(root):
             return resolved

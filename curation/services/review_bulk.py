@@ -181,13 +181,16 @@ def review_bulk_start(
 
 def review_bulk_run(*, job: Job) -> dict[str, int]:
     """Decide, batch by batch, every item the job's filter selects; safe to run again after a crash
-    (items this job already decided are skipped)."""
+    (items this job already decided are skipped, and its figures carry on from the last committed batch)."""
     item_filter = ItemFilter.from_params(job.params["filter"])
     verdict, reason, note = job.params["verdict"], job.params.get("reason", ""), job.params.get("note", "")
     _check_verdict(item_filter.kind, verdict, reason)
     actor = job.created_by
     done = ReviewItem.objects.filter(bulk_job=job).count()
-    withdrawn = 0
+    # Withdrawn second reviews are deleted, so a resumed run cannot count them from rows: each batch commits the
+    # running tally on the job with its decisions, and a run after a crash starts from the committed figure.
+    committed = Job.objects.filter(pk=job.pk).values_list("result", flat=True).first() or {}
+    withdrawn = int(committed.get("second_reviews_withdrawn", 0)) if done else 0
     last_pk = 0
     while True:
         job.refresh_from_db(fields=["state"])
@@ -204,6 +207,9 @@ def review_bulk_run(*, job: Job) -> dict[str, int]:
             if not batch:
                 break
             withdrawn += _decide_batch(job, batch, verdict=verdict, reason=reason, note=note, actor=actor)
+            Job.objects.filter(pk=job.pk).update(
+                result={"decided": done + len(batch), "second_reviews_withdrawn": withdrawn}
+            )
         last_pk = batch[-1].pk
         done += len(batch)
         job_progress(job=job, done=done, total=max(done, job.total or 0))

@@ -27,6 +27,7 @@ CURATOR_PERMISSIONS = REVIEWER_PERMISSIONS + [
     "curation.ingest_source",
     "curation.add_source",
     "curation.change_source",
+    "curation.delete_source",
     "curation.decide_mapping",
     "curation.add_mapping",
     "curation.change_mapping",

@@ -1,4 +1,5 @@
-"""Sources: register a file or folder (or an upload) under an allowed data root, and start its ingest."""
+"""Sources: register a file or folder (or an upload) under an allowed data root, edit what was said about it,
+and start its ingest. Deleting one, with what goes with it, is services/source_delete.py."""
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from curation.models import Job, Source
 from curation.selectors import source_unfinished_ingest
 from curation.services import job_kinds
 from curation.services.actors import actor_user
+from curation.services.decisions import decision_record
 from curation.services.jobs import job_already_text, job_create, job_enqueue
 from curation.services.paths import PathNotAllowed, allowed_roots, path_check_allowed
 from curation.services.source_declaration import SourcePreview, declaration_clean, source_preview
@@ -42,10 +44,17 @@ def _existing_path_resolve(value: str, *, field: str) -> Path:
         resolved = [path_check_allowed(path=c) for c in candidates]
     except PathNotAllowed as exc:
         raise SourceInvalid(field, str(exc)) from exc
-    existing = next((p for p in resolved if p.exists()), None)
+    existing = next((p for p in resolved if _exists(p)), None)
     if existing is None:
         raise SourceInvalid(field, f"{value} does not exist")
     return existing
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for the file system names nothing there
+        return False
 
 
 def _location_resolve(location: str) -> Path:
@@ -134,6 +143,76 @@ def source_register(
             )
     except IntegrityError as exc:  # the same name registered at the same moment
         raise SourceInvalid("name", f"A source named {name!r} already exists.") from exc
+
+
+# What a curator may change after registering (the location, format and declaration are read by ingest and stay).
+EDITABLE_FIELDS = ("name", "license", "license_unknown", "origin", "citation", "description", "image_root",
+                   "label_origin", "task_name")
+
+
+def source_update(
+    *,
+    source: Source,
+    by: User | None,
+    name: str | None = None,
+    license: str | None = None,
+    license_unknown: bool | None = None,
+    origin: str | None = None,
+    citation: str | None = None,
+    description: str | None = None,
+    image_root: str | None = None,
+    label_origin: str | None = None,
+    task_name: str | None = None,
+) -> Source:
+    """Change what is said about a source (None leaves a field as it is), checked as registration checks it.
+
+    SourceInvalid (by field) for an empty or taken name, an image folder outside the data roots or missing, a value
+    too long. The change is a Decision (verdict "edit") with the changed fields before and after. A new image folder
+    is read by the next ingest; rows already ingested keep their images.
+    """
+    with transaction.atomic():
+        locked = Source.objects.select_for_update().get(pk=source.pk)
+        before = {field: getattr(locked, field) for field in EDITABLE_FIELDS}
+        if name is not None:
+            name = name.strip()
+            if not name:
+                raise SourceInvalid("name", "A source needs a name.")
+            if Source.objects.filter(name__iexact=name).exclude(pk=locked.pk).exists():
+                raise SourceInvalid("name", f"A source named {name!r} already exists.")
+            locked.name = name
+        for field, value in (("license", license), ("origin", origin), ("citation", citation),
+                             ("description", description), ("task_name", task_name)):
+            if value is not None:
+                setattr(locked, field, value.strip())
+        if license_unknown is not None:
+            locked.license_unknown = license_unknown
+        locked.license_unknown = locked.license_unknown and not locked.license  # a licence given is known
+        if label_origin is not None:
+            if label_origin not in Source.LabelOrigin.values:
+                raise SourceInvalid("label_origin", f"Unknown label origin {label_origin!r}; choose one of "
+                                                    f"{', '.join(Source.LabelOrigin.values)}.")
+            locked.label_origin = label_origin
+        if image_root is not None:
+            folder = _image_root_resolve(image_root)
+            if folder and Source.Format.IMAGEFOLDER in (locked.format, locked.detected_format):
+                raise SourceInvalid("image_root", "An image folder source holds its images itself; leave this empty.")
+            locked.image_root = folder
+        after = {field: getattr(locked, field) for field in EDITABLE_FIELDS}
+        changed = [field for field in EDITABLE_FIELDS if before[field] != after[field]]
+        for field in changed:
+            longest = getattr(Source._meta.get_field(field), "max_length", None)
+            if longest is not None and len(after[field]) > longest:
+                raise SourceInvalid(field, f"At most {longest} characters.")
+        if not changed:
+            return locked
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=changed)
+        except IntegrityError as exc:  # the same name given at the same moment
+            raise SourceInvalid("name", f"A source named {locked.name!r} already exists.") from exc
+        decision_record(by=by, target=locked, verdict="edit", before={f: before[f] for f in changed},
+                        after={f: after[f] for f in changed})
+    return locked
 
 
 def source_upload_save(*, upload: UploadedFile) -> Path:

@@ -15,3 +15,21 @@ function dropStaleJobMessages() {
 }
 document.addEventListener("DOMContentLoaded", dropStaleJobMessages);
 document.addEventListener("htmx:afterSettle", dropStaleJobMessages);
+
+// A button marked data-fill-target puts its data-fill-value into that field: the data-root browser's Pick.
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-fill-target]") : null;
+  if (!(button instanceof HTMLElement)) return;
+  const field = document.getElementById(button.dataset.fillTarget || "");
+  if (!(field instanceof HTMLInputElement)) return;
+  field.value = button.dataset.fillValue || "";
+  field.dispatchEvent(new Event("change", { bubbles: true }));
+  button.closest(".data-browser")?.querySelectorAll(".picked").forEach((b) => b.classList.remove("picked"));
+  button.classList.add("picked");
+});
+
+// Enter in a field marked data-no-submit (the browser's name filter) does not submit the form around it.
+document.addEventListener("keydown", (event) => {
+  const field = event.target;
+  if (event.key === "Enter" && field instanceof HTMLElement && field.matches("[data-no-submit]")) event.preventDefault();
+});

@@ -21,7 +21,7 @@ from curation.ingest.readers.json_array import JsonArrayReader
 from curation.ingest.readers.jsonl import JsonlReader
 from curation.ingest.readers.parquet import ParquetReader
 
-__all__ = ["Declaration", "Reader", "Record", "SourceUnreadable", "format_detect", "reader_open"]
+__all__ = ["Declaration", "Reader", "Record", "SourceUnreadable", "file_format_by_name", "format_detect", "reader_open"]
 
 FORMATS = ("jsonl", "json", "parquet", "csv", "tsv", "imagefolder")
 EXTENSION_FORMATS = {
@@ -61,6 +61,13 @@ def _sniff(path: Path) -> str | None:
         stripped = first_line.strip()
         return "jsonl" if stripped.endswith(b"}") and (not second_line or second_line.startswith(b"{")) else "json"
     return None
+
+
+def file_format_by_name(path: Path) -> str | None:
+    """A file's format told from its name alone (no read): a data format, "image", or None."""
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        return "image"
+    return EXTENSION_FORMATS.get(_extension(path))
 
 
 def file_format(path: Path) -> str | None:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from curation.services.paths import allowed_roots, data_root_default_ensure
 from curation.services.roles import roles_sync
 
 
@@ -24,11 +25,14 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         roles_sync()
         self.stdout.write("Database is up to date.")
-        for root in settings.FINECURATE_DATA_ROOTS:
-            # The default data root lives under var/; make it, so the first registration has a folder to name.
-            if Path(root).is_relative_to(Path(settings.VAR_DIR)):
-                Path(root).mkdir(parents=True, exist_ok=True)
-        self.stdout.write("Sources may be read from: " + ", ".join(str(r) for r in settings.FINECURATE_DATA_ROOTS))
+        try:
+            default_root = data_root_default_ensure()
+        except OSError as exc:
+            raise SystemExit(f"Cannot make the default data root {allowed_roots()[0]}: {exc}") from exc
+        self.stdout.write(f"Put source files in {default_root} and register them under Sources (Register a source).")
+        others = [str(root) for root in allowed_roots()[1:]]
+        if others:
+            self.stdout.write("Sources may also be read from: " + ", ".join(others))
         worker = None if options["no_worker"] else self._start_worker()
         # A SIGTERM (from a service manager or a test) ends the server through the finally below.
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
