@@ -185,10 +185,11 @@ def test_the_readmes_first_five_minutes(celery_worker_real, login_small, live_se
     page = login_small(reviewer)
     page.click("nav >> text=My queue")
     page.locator(f"tr[data-queue='{queue.pk}'] a.button", has_text="Start").click()
-    for _ in range(subset.sample_count):
+    for done in range(1, subset.sample_count + 1):
         page.locator("#review-current article.review-item").wait_for()
         page.keyboard.press("a")
-        page.wait_for_timeout(150)
+        # One decision at a time: the page counts it before the next key is pressed (a key pressed mid-request is ignored).
+        page.wait_for_function(f"() => document.getElementById('review-session-count').textContent === '{done}'")
     page.locator("#review-current [data-empty]").wait_for(timeout=30_000)
 
     page = login_small(curator)
