@@ -2,6 +2,7 @@
 writer subset by subset, checksum every file into ExportFile rows, and build the manifest."""
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,8 +114,16 @@ def _counts_by_subset(samples: QuerySet[Sample]) -> dict[int, int]:
     return dict(samples.order_by().values_list("subset_id").annotate(n=Count("id")))
 
 
-def export_write(*, export: Export, root: Path, on_progress: Callable[[int, int], None]) -> dict[str, Any]:
-    """Write every file of the export under `root` (which must be empty) and return the manifest."""
+def export_write(*, export: Export, root: Path, on_progress: Callable[[int, int], None],
+                 timings: dict[str, float] | None = None) -> dict[str, Any]:
+    """Write every file of the export under `root` (which must be empty) and return the manifest.
+
+    `timings`, when given, gets the seconds spent choosing the samples (filters and counts), reading them
+    (queries and records), writing (image bytes and the format's files) and finishing (card, manifest, file rows)."""
+    timings = timings if timings is not None else {}
+    for step in ("select", "read", "write", "finish"):
+        timings[step] = 0.0
+    clock = time.perf_counter()
     export_format = format_get(export.format)
     providers = columns_for(export.columns)
     filters = filters_clean(export.filters)
@@ -135,6 +144,9 @@ def export_write(*, export: Export, root: Path, on_progress: Callable[[int, int]
     context = ExportContext(root=root, title=title, subsets=parts, columns=providers, sink=sink)
     writer = export_format.open(context)
     done = 0
+    now = time.perf_counter()
+    timings["select"] += now - clock
+    clock = now
     try:
         for part in parts:
             writer.begin_subset(part)
@@ -146,13 +158,22 @@ def export_write(*, export: Export, root: Path, on_progress: Callable[[int, int]
                 media_root=Path(settings.MEDIA_ROOT),
                 batch_size=SAMPLE_BATCH_SIZE,
             ):
+                now = time.perf_counter()
+                timings["read"] += now - clock
+                clock = now
                 for record in batch:
                     writer.write(record)
                 done += len(batch)
                 on_progress(done, total)
+                now = time.perf_counter()
+                timings["write"] += now - clock
+                clock = now
             writer.end_subset()
     finally:
         writer.close()
+    now = time.perf_counter()
+    timings["write"] += now - clock
+    clock = now
 
     images = {"count": sink.image_count, "bytes": sink.image_bytes} if sink.image_count else None
     manifest = manifest_build(
@@ -171,4 +192,7 @@ def export_write(*, export: Export, root: Path, on_progress: Callable[[int, int]
     (root / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     sink.add(WrittenFile(name=MANIFEST_FILE, kind=ExportFile.Kind.METADATA))
     sink.flush()
+    timings["finish"] += time.perf_counter() - clock
+    for step, seconds in timings.items():
+        timings[step] = round(seconds, 3)
     return manifest
