@@ -17,9 +17,8 @@ from curation.errors import ApplicationError
 from curation.exporters.registry import ColumnProvider, SubsetPart
 from curation.models import Image, Sample, SampleImage
 
-# Samples fetched per query (three queries a batch: samples, image links, rating minima); also how often job
-# progress is written. A batch holds image references, never image bytes.
-SAMPLE_BATCH_SIZE = 5000
+# Samples fetched per query; also how often job progress is written.
+SAMPLE_BATCH_SIZE = 2000
 READ_CHUNK = 1024 * 1024
 
 # File extensions the training libraries recognise (webdataset decodes .jpg, not .jpeg).
@@ -136,12 +135,9 @@ def record_batches(
                 turns = turns_normalise(row["turns"])
             except ExportDataError as exc:
                 raise ExportDataError(f"sample {row['pk']}: {exc}") from None
-            if len(provided) == 1:
-                columns = provided[0][row["pk"]]  # a fresh dict per sample already
-            else:
-                columns = {}
-                for values in provided:
-                    columns.update(values[row["pk"]])
+            columns: dict[str, Any] = {}
+            for values in provided:
+                columns.update(values[row["pk"]])
             batch.append(
                 ExportRecord(
                     sample_id=row["pk"],
