@@ -126,6 +126,7 @@ class HardNegativeJsonlWriter(LlavaWriter):
     def __init__(self, context: ExportContext):
         self.context = context
         self.column_names: list[str] = []
+        self._images_init(context)
         self._hashed = HashingFile(context.root / HARD_NEGATIVE_FILE)
         self._file = io.TextIOWrapper(io.BufferedWriter(self._hashed), encoding="utf-8", newline="\n")
         unreviewed = any(p.name == UnreviewedHardNegativeColumns.name for p in context.columns)

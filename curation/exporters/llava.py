@@ -8,7 +8,10 @@ import io
 import json
 import os
 import shutil
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import IO, Any
+
+import orjson
 
 from curation.exporters.files import HashingFile
 from curation.exporters.records import ExportRecord, ImageRef
@@ -34,12 +37,21 @@ def llava_conversations(record: ExportRecord) -> list[dict[str, str]]:
     return conversations
 
 
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 class LlavaWriter:
     def __init__(self, context: ExportContext):
         self.context = context
         self.column_names = [c.name for p in context.columns for c in p.columns]
+        self._images_init(context)
         self._hashed = HashingFile(context.root / DATA_FILE)
-        self._file: TextIO = io.TextIOWrapper(io.BufferedWriter(self._hashed), encoding="utf-8", newline="\n")
+        self._file: IO[Any] = io.BufferedWriter(self._hashed)
+        # orjson writes the same bytes as json.dumps(ensure_ascii=False, separators=(",", ":")) for strings,
+        # integers, booleans and nulls, several times faster; floats it would write differently (1e+16, NaN).
+        floats = any("float" in c.type for p in context.columns for c in p.columns)
+        self._dumps: Callable[[Any], bytes] = _json_bytes if floats else orjson.dumps
 
     def begin_subset(self, part: SubsetPart) -> None:
         del part
@@ -56,8 +68,7 @@ class LlavaWriter:
         line["source"] = record.source
         for name in self.column_names:
             line[name] = record.columns.get(name)
-        self._file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
-        self._file.write("\n")
+        self._file.write(self._dumps(line) + b"\n")
 
     def end_subset(self) -> None:
         pass
@@ -66,19 +77,28 @@ class LlavaWriter:
         self._file.close()
         self.context.sink.add(self._hashed.written(name=DATA_FILE, kind="data"))
 
+    def _images_init(self, context: ExportContext) -> None:
+        """What _store_image needs (a writer of another file that stores images the same way calls this too)."""
+        self._root = str(context.root).rstrip("/")
+        self._folders: set[str] = set()
+
     def _store_image(self, ref: ImageRef) -> str:
         name = f"images/{ref.sha256[:2]}/{ref.filename}"
-        target = self.context.root / name
+        folder = name.rpartition("/")[0]
+        if folder not in self._folders:
+            (self.context.root / folder).mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)  # at most 256 of them
+        target = f"{self._root}/{name}"
         # The folder itself remembers which images are written, so memory does not grow with the export.
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(ref.path, target)  # stored images never change: a hard link saves the copy
-            except FileNotFoundError:
-                raise ref.missing() from None
-            except OSError:
-                shutil.copyfile(ref.path, target)  # another filesystem, or links not allowed
-            self.context.sink.add(WrittenFile(name=name, kind="image", size=ref.size, sha256=ref.sha256))
+        try:
+            os.link(ref.path, target)  # stored images never change: a hard link saves the copy
+        except FileExistsError:
+            return name  # written for an earlier sample
+        except FileNotFoundError:
+            raise ref.missing() from None
+        except OSError:
+            shutil.copyfile(ref.path, target)  # another filesystem, or links not allowed
+        self.context.sink.add(WrittenFile(name=name, kind="image", size=ref.size, sha256=ref.sha256))
         return name
 
 

@@ -16,6 +16,8 @@ from curation.exporters.registry import ExportContext, ExportFormat, SubsetPart,
 
 SHARD_MAX_SAMPLES = 10_000
 SHARD_MAX_BYTES = 1024 * 1024 * 1024
+# Images up to this size are read whole into memory before they go into the tar; larger ones stream.
+WHOLE_READ_MAX_BYTES = 8 * 1024 * 1024
 
 
 def _member(name: str, size: int) -> tarfile.TarInfo:
@@ -52,9 +54,14 @@ class WebDatasetWriter:
         images = []
         for index, ref in enumerate(record.images):
             member = f"{key}.{index}.{ref.extension}"
-            with ref.open() as stream:
-                size = os.fstat(stream.fileno()).st_size
-                self._tar.addfile(_member(member, size), stream)  # copies in blocks, never the whole file
+            if ref.size <= WHOLE_READ_MAX_BYTES:
+                data = ref.read()  # one read of the known size: cheaper than streaming a small file
+                size = len(data)
+                self._tar.addfile(_member(member, size), BytesIO(data))
+            else:
+                with ref.open() as stream:
+                    size = os.fstat(stream.fileno()).st_size
+                    self._tar.addfile(_member(member, size), stream)  # copies in blocks, never the whole file
             images.append({"name": f"{index}.{ref.extension}", "sha256": ref.sha256})
             self._shard_bytes += size
         meta: dict[str, Any] = {

@@ -51,7 +51,10 @@ class MappingStagedRow(models.Model):
     swapped into Sample in one transaction, so a crash midway leaves the previous samples intact.
     """
 
-    mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="staged_rows")
+    # Scratch rows written by COPY in bulk: no foreign key check per row (deleting a mapping still deletes its
+    # staged rows, through Django's cascade) and no index of its own (the unique constraint starts with it).
+    mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="staged_rows", db_constraint=False,
+                                db_index=False)
     row_number = models.PositiveBigIntegerField()
     turns = models.JSONField()
     image_shas = models.JSONField(default=list, blank=True)

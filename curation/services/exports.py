@@ -84,8 +84,9 @@ def export_run(*, export_id: int, job: Job) -> Export:
     def progress(done: int, total: int) -> None:
         job_progress(job=job, done=done, total=total)
 
+    timings: dict[str, float] = {}
     try:
-        manifest = export_write(export=export, root=root, on_progress=progress)
+        manifest = export_write(export=export, root=root, on_progress=progress, timings=timings)
     except (ExportDataError, ExportConfigError) as exc:
         _fail(export)
         raise ExportFailed(str(exc)) from exc
@@ -100,7 +101,8 @@ def export_run(*, export_id: int, job: Job) -> Export:
         finished_at=now,
         expires_at=now + timedelta(days=settings.FINECURATE_EXPORT_TTL_DAYS),
     )
-    job.result = {"export_id": export.pk, "samples": manifest["counts"]["out"], "files": export.files.count()}
+    job.result = {"export_id": export.pk, "samples": manifest["counts"]["out"], "files": export.files.count(),
+                  "timings": timings}
     export.refresh_from_db()
     return export
 

@@ -11,7 +11,20 @@ from typing import Any
 import orjson
 from django.db import connection
 
+from curation.ingest.records import IMAGE_KEY
 from curation.models import Mapping, MappingStagedRow, Source, SourceRow
+
+# The stored-image key as it appears in PostgreSQL's JSON text of a row (the key needs no escaping).
+IMAGE_KEY_TEXT = f'"{IMAGE_KEY}"'
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRowRead:
+    row_number: int
+    data: Any
+    # How often the row's JSON text holds the stored-image key (None when the text was not at hand): a row
+    # holds at most this many stored images, so apply can skip looking for ones its mapping leaves out.
+    image_keys: int | None
 
 
 @dataclass(frozen=True)
@@ -22,14 +35,14 @@ class StagedRow:
 
 
 class SourceRowReader:
-    """(row_number, data) of every row of a source in row order, `batch_size` at a time; `seconds` spent reading."""
+    """Every row of a source in row order, `batch_size` at a time; `seconds` spent reading."""
 
     def __init__(self, *, source: Source, batch_size: int) -> None:
         self.source = source
         self.batch_size = batch_size
         self.seconds = 0.0
 
-    def __iter__(self) -> Iterator[list[tuple[int, Any]]]:
+    def __iter__(self) -> Iterator[list[SourceRowRead]]:
         last = -1
         while True:
             started = time.perf_counter()
@@ -37,13 +50,14 @@ class SourceRowReader:
             self.seconds += time.perf_counter() - started
             if not batch:
                 return
-            last = batch[-1][0]
+            last = batch[-1].row_number
             yield batch
 
-    def _batch_after(self, last: int) -> list[tuple[int, Any]]:
+    def _batch_after(self, last: int) -> list[SourceRowRead]:
         if connection.vendor != "postgresql":
             rows = SourceRow.objects.filter(source=self.source, row_number__gt=last).order_by("row_number")
-            return list(rows.values_list("row_number", "data")[: self.batch_size])
+            return [SourceRowRead(row_number, data, None)
+                    for row_number, data in rows.values_list("row_number", "data")[: self.batch_size]]
         table = SourceRow._meta.db_table
         with connection.cursor() as cursor:
             # JSON as text, parsed by orjson: several times faster than the driver's json.loads per row.
@@ -52,7 +66,8 @@ class SourceRowReader:
                 "WHERE source_id = %s AND row_number > %s ORDER BY row_number LIMIT %s",
                 [self.source.pk, last, self.batch_size],
             )
-            return [(row_number, orjson.loads(text)) for row_number, text in cursor.fetchall()]
+            return [SourceRowRead(row_number, orjson.loads(text), text.count(IMAGE_KEY_TEXT))
+                    for row_number, text in cursor.fetchall()]
 
 
 def staged_rows_write(*, mapping: Mapping, rows: list[StagedRow]) -> None:

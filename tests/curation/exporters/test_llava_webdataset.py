@@ -96,3 +96,19 @@ def test_an_export_with_a_missing_image_file_fails_with_a_clear_message_and_leav
     assert export.state == Export.State.FAILED
     assert f"image {image.sha256} is missing" in export.job.message
     assert not _root(export).exists() and not export.files.exists()
+
+
+def test_llava_lines_are_compact_utf8_json_whatever_the_text_holds(curator):
+    """The lines are what json.dumps(ensure_ascii=False, separators=(",", ":")) writes, for any text."""
+    subset = approved_subset_make(samples=1, name="Awkward text")
+    awkward = 'Café « naïve » 東京 \u2028 tab\t quote" back\\ bell\x01\x07 del\x7f emoji \U0001F600'
+    sample_make(subset=subset, source=subset.samples.first().source, images=[],
+                turns=[{"user": awkward, "assistant": awkward[::-1]}], status="accepted")
+    export = export_build_now(subsets=[subset], format="llava_jsonl", by=curator)
+
+    raw = (_root(export) / "data.jsonl").read_bytes()
+    lines = raw.decode("utf-8").split("\n")[:-1]  # not splitlines(): U+2028 inside a line is no line end
+    assert len(lines) == 2 and raw.endswith(b"\n")
+    for line in lines:
+        assert line == json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":"))
+    assert json.loads(lines[1])["conversations"][0]["value"] == awkward

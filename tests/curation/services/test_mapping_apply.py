@@ -69,7 +69,8 @@ def test_a_new_version_replaces_the_sources_samples_keeping_ids_of_rows_that_sta
     timings = job.result.pop("timings")
     assert job.result == {"mapping_id": v2.pk, "version": v2.version, "subset_id": v2.subset_id, "rows": 7,
                           "samples": 6, "filtered": 1, "rejected": 0, "warned": 0, "removed": 1}
-    assert set(timings) == {"read", "map", "stage", "swap"} and all(t >= 0 for t in timings.values())
+    assert {"read", "map", "stage", "swap", "swap.commit"} <= set(timings) and all(t >= 0 for t in timings.values())
+    assert all(name in {"read", "map", "stage", "swap"} or name.startswith("swap.") for name in timings)
     samples = samples_of(trivia)
     assert [s.row_number for s in samples] == [0, 1, 2, 3, 4, 5]
     assert all(s.mapping_id == v2.pk and s.turns[0]["user"].startswith("Q: ") for s in samples)
@@ -199,3 +200,38 @@ def test_image_paths_relative_to_the_source_folder_and_base64_bytes_are_stored(c
     assert [(i.image.width, i.image.format) for i in images] == [(8, "PNG"), (4, "PNG")]
     errors = {e.row_number: e.message for e in JobError.objects.filter(job=job)}
     assert "image file not found" in errors[1] and "outside the allowed data roots" in errors[2]
+
+
+def _links(source):
+    return {s.row_number: list(SampleImage.objects.filter(sample=s).order_by("position").values_list("image_id", flat=True))
+            for s in samples_of(source)}
+
+
+@pytest.fixture
+def two_images():
+    return layouts.source_with_rows("pairs", [
+        {"left": "$img", "right": "$img" if n % 3 else None, "question": f"Same {n}?", "answer": "no"} for n in range(6)
+    ])
+
+
+def test_a_remap_that_changes_the_images_rewrites_exactly_the_links_that_differ(two_images, curator):
+    rows = {r.row_number: r.data for r in two_images.rows.all()}
+    left = {n: data["left"]["$image"] for n, data in rows.items()}
+    right = {n: data["right"]["$image"] for n, data in rows.items() if data["right"]}
+
+    def spec(*columns):
+        return {**qa_spec(subset="pairs"), "images": [{"column": c, "kind": "auto"} for c in columns]}
+
+    accept_and_apply(two_images, spec("left"), curator)
+    assert _links(two_images) == {n: [left[n]] for n in rows}
+    ids = {n: list(SampleImage.objects.filter(sample__source=two_images, sample__row_number=n).values_list("pk", flat=True))
+           for n in rows}
+    accept_and_apply(two_images, spec("left", "right"), curator)
+    assert _links(two_images) == {n: [left[n], *([right[n]] if n in right else [])] for n in rows}
+    # The first image of every row stayed where it was: its link row was kept, not deleted and written again.
+    assert all(SampleImage.objects.filter(pk=ids[n][0], position=0).exists() for n in rows)
+    accept_and_apply(two_images, spec("right", "left"), curator)
+    assert _links(two_images) == {n: [*([right[n]] if n in right else []), left[n]] for n in rows}
+    accept_and_apply(two_images, spec("right"), curator)
+    assert _links(two_images) == {n: [right[n]] if n in right else [] for n in rows}
+    assert [s.image_count for s in samples_of(two_images)] == [len(v) for _, v in sorted(_links(two_images).items())]
