@@ -1,4 +1,5 @@
-"""Shared fixtures: one user per role, clients signed in as each, a real Celery worker, a real browser.
+"""Shared fixtures: one user per role, clients signed in as each, the real broker's queues, a real Celery worker, a
+real browser.
 
 The suite runs on this machine's real PostgreSQL and Redis (the Makefile's `test` target sets
 DATABASE_URL and CELERY_BROKER_URL); nothing here mocks them.
@@ -17,7 +18,9 @@ from django.contrib.contenttypes.management import create_contenttypes
 from django.core.cache import cache
 from django.test import Client
 
+from config.celery import app as celery_app
 from curation.services.roles import roles_sync
+from tests.broker import Broker
 from tests.jobs import real_worker
 
 ROLE_PASSWORD = "correct-horse-battery"  # noqa: S105  (test users only)
@@ -120,10 +123,21 @@ def _media_root(tmp_path, settings) -> None:
 
 
 @pytest.fixture
+def broker() -> Iterator[Broker]:
+    """The app's queues in the real broker, empty at the start and purged at the end; broker.sent() reads them."""
+    with celery_app.connection_for_write() as connection:
+        queues = Broker(connection)
+        queues.purge()
+        yield queues
+        queues.purge()
+
+
+@pytest.fixture
 def celery_worker_real(transactional_db) -> Iterator[object]:
     """A real Celery worker (in a thread of this process) consuming every queue of the real broker.
 
-    Tests using it need committed data, hence transactional_db.
+    Tests using it need committed data, hence transactional_db. The queues are purged first (what earlier tests
+    sent must not run here) and after (tasks restored when the worker stopped must not reach the next worker).
     """
     with real_worker() as worker:
         yield worker

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from curation.models import Job
+from tests.broker import app_queues, queues_purge
 
 
 def job_wait_finished(job: Job, seconds: float = 30) -> Job:
@@ -29,14 +30,17 @@ def real_worker(*, purge: bool = True) -> Iterator[object]:
     from config.celery import app
 
     if purge:
-        app.control.purge()
+        broker_purge()
     with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING",
-                      queues=["cpu", "gpu", "io"], shutdown_timeout=30) as worker:
+                      queues=list(app_queues()), shutdown_timeout=30) as worker:
         yield worker
+    broker_purge()  # tasks restored when the worker stopped must not reach the next test's worker
 
 
 def broker_purge() -> None:
-    """Drop tasks other tests left on the broker, before this test queues its own."""
+    """Drop tasks other tests left on every queue of the app (app.control.purge() empties only the default queue),
+    and the broker's record of tasks handed to a worker that never acknowledged them."""
     from config.celery import app
 
-    app.control.purge()
+    with app.connection_for_write() as connection:
+        queues_purge(connection)

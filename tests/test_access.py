@@ -8,7 +8,6 @@ import pytest
 from django.urls import get_resolver
 from django.urls.resolvers import URLPattern, URLResolver
 
-from config.celery import app as celery_app
 from curation.models import Benchmark, DuplicateScan, HardNegative, Job, JobError, Mapping, SourceRow
 from curation.services import job_kinds
 from curation.services.actions import action_schema_seed_unified
@@ -44,9 +43,8 @@ ROUTES = _routes()
 
 
 @pytest.fixture
-def real(curator, monkeypatch) -> dict[str, str]:
+def real(curator) -> dict[str, str]:
     """One real object of every type a URL names, as the URL arguments that reach it."""
-    monkeypatch.setattr(celery_app, "send_task", lambda *a, **kw: None)
     image = image_make()
     source = source_make()
     SourceRow.objects.create(source=source, row_number=0, data={"image": "a.png"}, image_shas=[image.sha256])

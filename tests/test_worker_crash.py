@@ -15,11 +15,9 @@ ROWS = 100_000
 
 @pytest.mark.worker
 def test_a_worker_killed_mid_ingest_leaves_a_stalled_job_that_a_retry_finishes_with_every_row_once(
-    transactional_db, tmp_path, settings
+    transactional_db, tmp_path, settings, broker
 ):
-    from config.celery import app
-
-    app.control.purge()
+    # broker: the app's queues are empty before the workers start and purged after they are gone.
     path = tmp_path / "big.jsonl"
     with path.open("w") as handle:
         for n in range(ROWS):

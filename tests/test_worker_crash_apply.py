@@ -10,7 +10,7 @@ from curation.services import job_kinds
 from curation.services.jobs import job_create, job_run_here
 from curation.services.mapping import mapping_accept, mapping_create_version
 from tests.factories import image_make, source_make
-from tests.jobs import job_wait_finished
+from tests.jobs import broker_purge, job_wait_finished
 from tests.workers import crash_workers
 
 ROWS = 25_000
@@ -36,9 +36,8 @@ def _samples(subset: Subset) -> list[tuple[int, int, list, list[str]]]:
 def test_a_worker_killed_mid_apply_leaves_a_stalled_job_that_a_retry_finishes_with_every_sample_once(
     transactional_db, tmp_path, settings, curator, capsys
 ):
-    from config.celery import app
 
-    app.control.purge()
+    broker_purge()
     images = [image_make().pk for _ in range(7)]
     source = source_make(name="crash-apply-source", columns={"question": "text", "answer": "text", "image": "image"},
                          row_count=ROWS)

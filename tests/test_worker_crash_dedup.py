@@ -31,6 +31,7 @@ from curation.services.jobs import job_run_here
 from tests.curation.dedup.helpers import stored
 from tests.curation.dedup.nearcopy_set import PHOTOS, _photo, edits
 from tests.factories import mapping_make, sample_make, source_make, subset_make
+from tests.jobs import broker_purge
 from tests.workers import crash_workers, wait_until
 
 DRAWINGS = 160
@@ -92,9 +93,8 @@ def _running_child(parent_id: int | None, kind: str) -> Job | None:
 def test_a_worker_killed_mid_embedding_batch_is_resumed_by_a_retry_of_the_scan_with_every_vector_once(
     transactional_db, tmp_path, settings, curator, capsys
 ):
-    from config.celery import app
 
-    app.control.purge()
+    broker_purge()
     subset = _subset("crash-embed", [_drawing(n) for n in range(DRAWINGS)])
     scan = dedup_scan_start(kind="duplicate", subsets=[subset], threshold=0.95, verify_threshold=0.9, by=curator)
 
@@ -143,9 +143,8 @@ def test_a_worker_killed_mid_embedding_batch_is_resumed_by_a_retry_of_the_scan_w
 def test_a_worker_killed_mid_leak_search_batch_is_resumed_by_a_retry_of_the_scan_with_every_pair_once(
     transactional_db, tmp_path, settings, curator, capsys
 ):
-    from config.celery import app
 
-    app.control.purge()
+    broker_purge()
     originals = []
     corpus = []
     for name in PHOTOS[:9]:
@@ -160,7 +159,7 @@ def test_a_worker_killed_mid_leak_search_batch_is_resumed_by_a_retry_of_the_scan
         photo.save(folder / f"{name}.png")
     bench, register = benchmark_register(name="CrashBench", mode="folder", path=str(folder), by=curator)
     assert job_run_here(job=register).state == Job.State.SUCCEEDED
-    app.control.purge()  # the registration ran here; its queued message is not for the workers
+    broker_purge()  # the registration ran here; its queued message is not for the workers
     scan = dedup_scan_start(kind="leak", subsets=[subset], benchmarks=[bench], verify_threshold=0.3, by=curator)
 
     with crash_workers(tmp_path, settings, queues=QUEUES) as crash:

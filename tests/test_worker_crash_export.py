@@ -13,7 +13,7 @@ from curation.models import Export, Job, JobAttempt, Sample, SampleImage, Subset
 from curation.services import job_kinds
 from curation.services.exports import export_create
 from tests.factories import export_build_now, image_make, mapping_make, source_make, subset_make
-from tests.jobs import job_wait_finished
+from tests.jobs import broker_purge, job_wait_finished
 from tests.workers import crash_workers
 
 SAMPLES = 10_000
@@ -49,9 +49,8 @@ def _on_disk(export: Export) -> set[str]:
 def test_a_worker_killed_mid_export_leaves_a_stalled_job_that_a_retry_writes_whole_with_the_same_checksums(
     transactional_db, tmp_path, settings, curator, curator_client, capsys, fmt
 ):
-    from config.celery import app
 
-    app.control.purge()
+    broker_purge()
     subset = _approved_subset()
     export = export_create(subsets=[subset], format=fmt, by=curator)
     job = export.job

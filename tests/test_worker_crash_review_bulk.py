@@ -10,7 +10,7 @@ from curation.services.review import review_queue_create
 from curation.services.review_bulk import ItemFilter, review_bulk_start
 from curation.services.review_fill import review_queue_fill
 from tests.factories import mapping_make, source_make, subset_make
-from tests.jobs import job_wait_finished
+from tests.jobs import broker_purge, job_wait_finished
 from tests.workers import crash_workers
 
 ITEMS = 5_000
@@ -51,9 +51,8 @@ def _outcome(queue, job: Job) -> list[tuple]:  # type: ignore[no-untyped-def]
 def test_a_worker_killed_mid_bulk_decision_leaves_a_stalled_job_that_a_retry_finishes_deciding_each_item_once(
     transactional_db, tmp_path, settings, curator, capsys
 ):
-    from config.celery import app
 
-    app.control.purge()
+    broker_purge()
     queue = _queue("crash-bulk")
     twin = _queue("crash-bulk-twin")
     job = review_bulk_start(item_filter=ItemFilter(kind="sample", queue_id=queue.pk), verdict="reject",

@@ -18,6 +18,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from curation.models import Job, JobAttempt
+from tests.jobs import broker_purge
 
 HEARTBEAT_SECONDS = 0.3
 STALL_SECONDS = 2
@@ -113,7 +114,6 @@ class Crash:
 def crash_workers(tmp_path: Path, settings: object, queues: Sequence[str]) -> Iterator[Crash]:
     """Two workers on `queues` started at once (a worker's start is the slow part; either may claim the job),
     both stopped at the end whatever happened. The test process reads stalls with the workers' STALL_SECONDS."""
-    from config.celery import app
 
     settings.FINECURATE_JOB_STALL_SECONDS = STALL_SECONDS  # type: ignore[attr-defined]
     workers = [worker_start(tmp_path, "first", queues), worker_start(tmp_path, "second", queues)]
@@ -122,7 +122,7 @@ def crash_workers(tmp_path: Path, settings: object, queues: Sequence[str]) -> It
     finally:
         for worker in workers:
             worker_stop(worker)
-        app.control.purge()
+        broker_purge()
 
 
 def wait_until(check: Callable[[], bool], seconds: float = 30, what: str = "the job to finish") -> None:

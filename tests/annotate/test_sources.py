@@ -6,7 +6,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.celery import app as celery_app
 from curation.models import Job, Source, SourceRow
 from curation.selectors import SOURCE_ROWS_PAGE_SIZE
 from curation.services import job_kinds
@@ -16,12 +15,6 @@ from curation.services.sources import source_register
 from tests.curation.ingest.makers import image_bytes, write_jsonl
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_broker(monkeypatch):
-    # Pages only enqueue; the worker's side is tested with a real worker elsewhere.
-    monkeypatch.setattr(celery_app, "send_task", lambda *a, **kw: None)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from django.core.files.uploadhandler import StopUpload
 from django.core.handlers.wsgi import WSGIHandler
 
 from annotate.uploads import CappedUploadHandler
-from config.celery import app as celery_app
 from curation.models import Source
 
 pytestmark = pytest.mark.django_db
@@ -17,9 +16,8 @@ CAP = 64 * 1024
 
 
 @pytest.fixture(autouse=True)
-def _small_cap(settings, monkeypatch):
+def _small_cap(settings):
     settings.FINECURATE_MAX_UPLOAD_BYTES = CAP
-    monkeypatch.setattr(celery_app, "send_task", lambda *a, **kw: None)
 
 
 class CountingInput(io.RawIOBase):

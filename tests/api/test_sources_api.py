@@ -3,7 +3,6 @@ deletes (204), POST .../ingest/ re-ingests (202, 409 while one is under way); ea
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
-from config.celery import app as celery_app
 from curation.models import Decision, Job, Source, SourceRow
 from curation.services import job_kinds
 from curation.services.jobs import job_create
@@ -66,15 +65,15 @@ def test_delete_is_refused_while_a_job_on_the_source_is_unfinished(curator_api):
     assert response.json()["error"]["detail"]["running_jobs"][0]["id"] == job.pk
 
 
-def test_ingest_answers_202_with_the_job_then_409_while_it_is_queued(curator_api, monkeypatch,
+def test_ingest_answers_202_with_the_job_then_409_while_it_is_queued(curator_api, broker,
                                                                      django_capture_on_commit_callbacks):
-    sent = []
-    monkeypatch.setattr(celery_app, "send_task", lambda name, *a, **kw: sent.append(name))
     source = source_make(name="api-ingest")
     with django_capture_on_commit_callbacks(execute=True):
         started = curator_api.post(f"/api/sources/{source.pk}/ingest/")
     assert started.status_code == 202 and started.json()["state"] == "queued"
-    assert started["Location"].endswith(f"/api/sources/{source.pk}/") and sent == [job_kinds.INGEST.task]
+    assert started["Location"].endswith(f"/api/sources/{source.pk}/") and [(task.name, task.args, task.queue) for task in broker.sent()] == [
+        (job_kinds.INGEST.task, [started.json()["id"]], job_kinds.INGEST.queue)
+    ]
     again = curator_api.post(f"/api/sources/{source.pk}/ingest/")
     assert again.status_code == 409 and again.json()["error"]["code"] == "ingest_running"
     assert again.json()["error"]["detail"]["id"] == started.json()["id"] and Job.objects.count() == 1

@@ -36,12 +36,17 @@ def test_suggest_then_accept_and_apply_from_the_command_line(curator):
     assert Job.objects.filter(kind=job_kinds.APPLY_MAPPING.key, state=Job.State.SUCCEEDED).count() == 2
 
 
-def test_with_queue_the_apply_job_is_left_for_a_worker(curator):
+def test_with_queue_the_apply_job_is_left_for_a_worker(curator, broker, django_capture_on_commit_callbacks):
     source = layouts.source_with_rows("queued-captions", layouts.captions_records())
     run("suggest_mapping", source.name, "--engine", "rules")
-    out = run("apply_mapping", source.name, "--accept", "--by", curator.username, "--queue")
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("apply_mapping", source.name, "--accept", "--by", curator.username, "--queue")
     assert "queued job" in out
-    assert Job.objects.get(kind=job_kinds.APPLY_MAPPING.key).state == Job.State.QUEUED
+    job = Job.objects.get(kind=job_kinds.APPLY_MAPPING.key)
+    assert job.state == Job.State.QUEUED
+    assert [(task.name, task.args, task.id, task.queue) for task in broker.sent()] == [
+        (job_kinds.APPLY_MAPPING.task, [job.pk], job.celery_id, job_kinds.APPLY_MAPPING.queue)
+    ]
     assert not Sample.objects.filter(source=source).exists()
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from curation.models import Export, Subset
+from curation.services import job_kinds
 from tests.curation.review.builders import spot_check_pass
 from tests.factories import (
     approved_subset_make,
@@ -30,12 +31,17 @@ def test_export_command_writes_files_here_and_prints_checksums(curator):
     assert "shards/cmd-subset-000000.tar" in out.getvalue() and list(export.subsets.all()) == [subset]
 
 
-def test_export_command_with_queue_leaves_the_export_to_a_worker(curator):
+def test_export_command_with_queue_leaves_the_export_to_a_worker(curator, broker, django_capture_on_commit_callbacks):
     approved_subset_make(samples=1, name="Queued one")
     out = StringIO()
-    call_command("export", "Queued one", "--queue", "--filters", '{"decision": {"statuses": ["pending"]}}', stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("export", "Queued one", "--queue", "--filters", '{"decision": {"statuses": ["pending"]}}',
+                     stdout=out)
     export = Export.objects.get()
     assert export.state == Export.State.QUEUED and f"Export {export.pk} queued" in out.getvalue()
+    assert [(task.name, task.args, task.queue) for task in broker.sent()] == [
+        (job_kinds.EXPORT.task, [export.job_id], job_kinds.EXPORT.queue)
+    ]
 
 
 def test_export_command_refuses_a_draft_subset_with_the_reason():
