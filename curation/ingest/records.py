@@ -80,6 +80,25 @@ NEEDS_PREPARING = re.compile(
     r"|\"(?:image|img|picture|photo)s?(?:_?(?:path|file|filename|name|\d+))?s?\"\s*:\s*[\"\[]",
     re.IGNORECASE,
 )
+# What an ASCII record's JSON text shows when it may need more than parsing, apart from the names of its columns
+# (looked at on the parsed keys): an escape (NUL, lone surrogate), a "$" (the reserved key), a data URL, a string
+# ending in an image extension. A few plain scans are several times cheaper than NEEDS_PREPARING.
+IMAGE_TAIL = re.compile(r"\.(?:jpe?g|png|webp|gif|bmp|tiff?)\s*\"")
+# Column names already looked at, per tuple of a row's keys: the ones that name image columns.
+MAX_KEY_SHAPES = 1024
+
+
+def needs_preparing(json_text: str) -> bool:
+    """Whether a record's JSON text may hold an image, a NUL, a lone surrogate or the reserved key (column names
+    apart: RecordPreparer.prepare_quick looks at those)."""
+    if not json_text.isascii():  # case-insensitive matching folds a few other letters (Kelvin sign, long s) to ASCII
+        return NEEDS_PREPARING.search(json_text) is not None
+    if "\\u" in json_text or "$" in json_text:
+        return True
+    lowered = json_text.lower()
+    return '"data:image/' in lowered or IMAGE_TAIL.search(lowered) is not None
+
+
 # Images inlined as data URLs, as OpenAI chat messages carry them in `image_url` parts.
 DATA_URL = re.compile(r"data:image/[\w.+-]+;base64,", re.IGNORECASE)
 
@@ -120,14 +139,23 @@ class RecordPreparer:
         self._stored_paths: OrderedDict[Path, str] = OrderedDict()
         # Top-level columns that held an image in a row of this ingest: their strings are images in every row.
         self.image_columns: set[str] = set()
+        self._image_named: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def prepare_quick(self, data: dict[str, Any], *, json_text: str | None) -> PreparedRow | None:
         """The row as it is, when its JSON text as read shows nothing to prepare (no database needed); else None."""
-        if json_text is not None and not NEEDS_PREPARING.search(json_text):
-            if any(isinstance(data.get(column), str | list) for column in self.image_columns):
-                return None
-            return PreparedRow(data=data, image_shas=[], json_text=json_text)
-        return None
+        if json_text is None or needs_preparing(json_text):
+            return None
+        keys = tuple(data)
+        named = self._image_named.get(keys)
+        if named is None:
+            named = tuple(key for key in keys if is_image_column(key))
+            if len(self._image_named) < MAX_KEY_SHAPES:
+                self._image_named[keys] = named
+        if named and any(isinstance(data[key], str | list) for key in named):
+            return None
+        if self.image_columns and any(isinstance(data.get(column), str | list) for column in self.image_columns):
+            return None
+        return PreparedRow(data=data, image_shas=[], json_text=json_text)
 
     def prepare(self, data: dict[str, Any], *, base_dir: Path, text_keys: frozenset[str] = frozenset()) -> PreparedRow:
         """The row to store, its images stored (this may use the database)."""

@@ -36,7 +36,7 @@ from curation.services.source_declaration import source_declaration
 
 logger = logging.getLogger(__name__)
 
-FLUSH_ROWS = 5000
+FLUSH_ROWS = 50_000
 FLUSH_SECONDS = 1.0
 # Rows read at a time when rows written before a column was seen holding images are checked again.
 RECHECK_BATCH_ROWS = 2000
