@@ -29,7 +29,8 @@ SQLITE_BATCH_ROWS = 500
 
 def _copy_text(value: str) -> str:
     # JSON escapes control characters inside strings, so only backslashes and whitespace between tokens remain.
-    value = value.replace("\\", "\\\\")
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
     if "\t" in value or "\r" in value or "\n" in value:
         value = value.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
     return value
@@ -60,6 +61,7 @@ class RowWriter:
         self._copy_lines: list[str] = []  # buffered, written at flush
         self._chunk: list[str] = []  # on their way into the open COPY
         self._streamed = 0
+        self.pending = 0  # rows queued since the last flush
         self._objects: list[SourceRow] = []
         self._dropped: list[int] = []
         self._images: list[Image] = []  # checked images of the rows queued, saved in the same transaction
@@ -70,13 +72,11 @@ class RowWriter:
         self._copy: Any = None
         self._savepoint: str | None = None
 
-    @property
-    def pending(self) -> int:
-        return self._streamed + len(self._chunk) + len(self._copy_lines) + len(self._objects)
 
     def add(self, row_number: int, row: PreparedRow) -> None:
         """Queue a row; RowRejected if it cannot be encoded as JSON."""
         data = row.json_text if row.json_text is not None else row_json(row.data)
+        self.pending += 1
         if not self.postgres:
             self._objects.append(
                 SourceRow(source_id=self.source_id, row_number=row_number, data=row.data, image_shas=row.image_shas)
@@ -126,7 +126,7 @@ class RowWriter:
                     update_fields=["data", "image_shas"],
                 )
         self._copy_lines, self._objects, self._dropped, self._images = [], [], [], []
-        self._streamed, self._held, self.buffered_bytes = 0, False, 0
+        self._streamed, self._held, self.buffered_bytes, self.pending = 0, False, 0, 0
         return written
 
     def abort(self, error: BaseException) -> None:
