@@ -5,6 +5,8 @@ from curation.ingest.records import is_image_ref
 
 # A source with more distinct top-level keys than this is described by its first ones only.
 MAX_COLUMNS = 500
+# Row shapes remembered so that a row like one seen before costs one lookup.
+MAX_SHAPES = 1024
 TYPE_NAMES = {str: "string", int: "integer", float: "float", bool: "boolean", type(None): "null", list: "list", dict: "object"}
 TYPE_ORDER = ("image", "image[]", "string", "integer", "float", "boolean", "list", "object", "null")
 
@@ -22,9 +24,17 @@ class ColumnTypes:
 
     def __init__(self) -> None:
         self.seen: dict[str, set[Any]] = {}
+        # (keys, their value types) of rows already recorded: most rows of a source share a handful of shapes.
+        self._shapes: set[tuple[tuple[str, ...], tuple[type, ...]]] = set()
 
     def observe(self, data: dict[str, Any], *, has_images: bool = True) -> None:
         """Record a row's types; has_images=False (no image references possible) skips looking for them."""
+        if not has_images:
+            shape = (tuple(data), tuple(map(type, data.values())))
+            if shape in self._shapes:
+                return
+            if len(self._shapes) < MAX_SHAPES:
+                self._shapes.add(shape)
         seen = self.seen
         for key, value in data.items():
             kinds = seen.get(key)

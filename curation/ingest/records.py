@@ -12,11 +12,14 @@ not a readable image under the allowed roots rejects its row with the reason, ne
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import math
 import re
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,8 +28,9 @@ import numpy as np
 
 from curation.errors import ApplicationError
 from curation.ingest.readers.base import IMAGE_EXTENSIONS
-from curation.services.images import ImageRejected, image_store, image_store_path
-from curation.services.paths import PathNotAllowed, path_resolve_relative
+from curation.models import Image
+from curation.services.images import ImageRejected, image_prepare, image_prepare_file, image_rows_insert
+from curation.services.paths import PathNotAllowed, RelativePaths
 
 IMAGE_KEY = "$image"
 # Longer strings are text, never a file name.
@@ -50,12 +54,68 @@ class RowRejected(ApplicationError, ValueError):
     status = 422
 
 
+class ImageTask:
+    """One image being checked and written (image_prepare), shared by every row that names the same path or bytes."""
+
+    __slots__ = ("future", "collected")
+
+    def __init__(self, future: "Future[Image]") -> None:
+        self.future = future
+        self.collected = False  # its Image handed to ImageWork.ready already (it is saved once)
+
+
+@dataclass(slots=True)
+class ImageCheck:
+    """An image a prepared row waits for; RecordPreparer.settle fills in its sha256 or rejects the row."""
+
+    task: ImageTask
+    ref: dict[str, str]  # the row's {"$image": sha256}, completed when the sha256 is known (a file not read yet)
+    index: int  # its place in the row's image_shas
+    where: str
+    name: str | None  # the path as the record gives it; None for bytes
+
+    def rejected(self, exc: ImageRejected) -> "RowRejected":
+        if self.name is None:
+            return RowRejected(f"{self.where}: bytes that are not an image we keep ({exc})")
+        return RowRejected(f"{self.where}: {self.name}: {exc}")
+
+
 @dataclass
 class PreparedRow:
     data: dict[str, Any]
     image_shas: list[str]
     # The record's JSON text as read, when preparing changed nothing: written as it is, not serialised again.
     json_text: str | None = None
+    # Images still being checked: the row is not complete (nor kept) until RecordPreparer.settle has seen them.
+    checks: list[ImageCheck] = field(default_factory=list)
+
+
+class ImageWork:
+    """Checks and writes the images of one ingest: on a pool of threads (decoding, hashing and writing files
+    release the GIL, so they run beside the reading of the next rows), or in the calling thread when threads is 0.
+    Images checked wait in `ready` until the rows that use them are written, in the same transaction."""
+
+    def __init__(self, *, threads: int) -> None:
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="ingest-images") if threads > 0 else None
+        self.ready: list[Image] = []
+
+    def submit(self, function: Callable[..., Image], /, **kwargs: Any) -> ImageTask:
+        if self._pool is not None:
+            return ImageTask(self._pool.submit(function, **kwargs))
+        future: Future[Image] = Future()
+        try:
+            future.set_result(function(**kwargs))
+        except ImageRejected as exc:
+            future.set_exception(exc)
+        return ImageTask(future)
+
+    def take_ready(self) -> list[Image]:
+        ready, self.ready = self.ready, []
+        return ready
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def image_ref(sha256: str) -> dict[str, str]:
@@ -80,6 +140,25 @@ NEEDS_PREPARING = re.compile(
     r"|\"(?:image|img|picture|photo)s?(?:_?(?:path|file|filename|name|\d+))?s?\"\s*:\s*[\"\[]",
     re.IGNORECASE,
 )
+# What an ASCII record's JSON text shows when it may need more than parsing, apart from the names of its columns
+# (looked at on the parsed keys): an escape (NUL, lone surrogate), a "$" (the reserved key), a data URL, a string
+# ending in an image extension. A few plain scans are several times cheaper than NEEDS_PREPARING.
+IMAGE_TAIL = re.compile(r"\.(?:jpe?g|png|webp|gif|bmp|tiff?)\s*\"")
+# Column names already looked at, per tuple of a row's keys: the ones that name image columns.
+MAX_KEY_SHAPES = 1024
+
+
+def needs_preparing(json_text: str) -> bool:
+    """Whether a record's JSON text may hold an image, a NUL, a lone surrogate or the reserved key (column names
+    apart: RecordPreparer.prepare_quick looks at those)."""
+    if not json_text.isascii():  # case-insensitive matching folds a few other letters (Kelvin sign, long s) to ASCII
+        return NEEDS_PREPARING.search(json_text) is not None
+    if "\\u" in json_text or "$" in json_text:
+        return True
+    lowered = json_text.lower()
+    return '"data:image/' in lowered or IMAGE_TAIL.search(lowered) is not None
+
+
 # Images inlined as data URLs, as OpenAI chat messages carry them in `image_url` parts.
 DATA_URL = re.compile(r"data:image/[\w.+-]+;base64,", re.IGNORECASE)
 
@@ -108,32 +187,52 @@ def _karpathy_folder(data: dict[str, Any]) -> str | None:
 
 
 class RecordPreparer:
-    """Prepares the records of one ingest; remembers the image paths it has stored already.
+    """Prepares the records of one ingest; remembers the image paths (and bytes) it has stored already.
 
     image_root, when given, is the folder relative image paths are resolved against instead of the record's
     own folder (the source's image folder: LLaVA-Instruct-150k names bare COCO files kept somewhere else).
     """
 
-    def __init__(self, *, image_root: Path | None = None) -> None:
+    def __init__(self, *, image_root: Path | None = None, image_threads: int | None = None) -> None:
         self._image_root = image_root
         self.image_root = image_root
-        self._stored_paths: OrderedDict[Path, str] = OrderedDict()
+        # With image_threads (0: checked in this thread), prepare() returns rows whose images may still be being
+        # checked (PreparedRow.checks): settle() completes them and the caller saves self.images.ready with its
+        # rows. Without, prepare() returns complete rows, their images saved.
+        self.images = ImageWork(threads=image_threads or 0)
+        self._deferred = image_threads is not None
+        self._stored_paths: OrderedDict[Path, ImageTask] = OrderedDict()
+        self._stored_bytes: OrderedDict[str, ImageTask] = OrderedDict()
+        self._checks: list[ImageCheck] = []  # of the row being prepared
+        self._paths = RelativePaths()
+        # Bytes of images given as bytes handed to the pool and not settled yet (the caller settles past a limit).
+        self.pending_bytes = 0
         # Top-level columns that held an image in a row of this ingest: their strings are images in every row.
         self.image_columns: set[str] = set()
+        self._image_named: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def prepare_quick(self, data: dict[str, Any], *, json_text: str | None) -> PreparedRow | None:
         """The row as it is, when its JSON text as read shows nothing to prepare (no database needed); else None."""
-        if json_text is not None and not NEEDS_PREPARING.search(json_text):
-            if any(isinstance(data.get(column), str | list) for column in self.image_columns):
-                return None
-            return PreparedRow(data=data, image_shas=[], json_text=json_text)
-        return None
+        if json_text is None or needs_preparing(json_text):
+            return None
+        keys = tuple(data)
+        named = self._image_named.get(keys)
+        if named is None:
+            named = tuple(key for key in keys if is_image_column(key))
+            if len(self._image_named) < MAX_KEY_SHAPES:
+                self._image_named[keys] = named
+        if named and any(isinstance(data[key], str | list) for key in named):
+            return None
+        if self.image_columns and any(isinstance(data.get(column), str | list) for column in self.image_columns):
+            return None
+        return PreparedRow(data=data, image_shas=[], json_text=json_text)
 
     def prepare(self, data: dict[str, Any], *, base_dir: Path, text_keys: frozenset[str] = frozenset()) -> PreparedRow:
-        """The row to store, its images stored (this may use the database)."""
+        """The row to store; its images stored (this uses the database), or with image_threads, being checked."""
         root = self._image_root or base_dir
         shas: list[str] = []
         prepared: dict[str, Any] = {}
+        self._checks = []
         karpathy_folder = _karpathy_folder(data)
         for key, value in data.items():
             name = self._key(key)
@@ -148,7 +247,42 @@ class RecordPreparer:
                 prepared[name] = self._value(value, name, root, shas)
             if len(shas) > before:
                 self.image_columns.add(name)
-        return PreparedRow(data=prepared, image_shas=shas)
+        row = PreparedRow(data=prepared, image_shas=shas, checks=self._checks)
+        self._checks = []
+        if not self._deferred:
+            self.settle(row)
+            image_rows_insert(images=self.images.take_ready())
+        return row
+
+    def settle(self, row: PreparedRow) -> None:
+        """Wait for the row's images; fill in their sha256s, or RowRejected with the reason of the first bad one.
+        The images checked are then in self.images.ready, to be saved with the row."""
+        checks, row.checks = row.checks, []
+        for check in checks:
+            task = check.task
+            try:
+                image = task.future.result()
+            except ImageRejected as exc:
+                raise check.rejected(exc) from exc
+            check.ref[IMAGE_KEY] = image.sha256
+            row.image_shas[check.index] = image.sha256
+            if not task.collected:
+                task.collected = True
+                self.images.ready.append(image)
+
+    def column_images(self, value: Any, where: str, base_dir: Path) -> tuple[Any, list[str]]:
+        """A value of a column now known to hold images, its images stored: (the value with references, the
+        sha256s); RowRejected if a string in it is not an image."""
+        shas: list[str] = []
+        self._checks = []
+        try:
+            stored = self.image_column_value(value, where, base_dir, shas)
+            row = PreparedRow(data={}, image_shas=shas, checks=self._checks)
+        finally:
+            self._checks = []
+        self.settle(row)
+        image_rows_insert(images=self.images.take_ready())
+        return stored, shas
 
     def image_column_value(self, value: Any, where: str, base_dir: Path, shas: list[str]) -> Any:
         """A value of a column that holds images: every non-empty string is an image (RowRejected if it is not one)."""
@@ -224,12 +358,31 @@ class RecordPreparer:
         raise RowRejected(f"{where}: a value of type {type(value).__name__} cannot be stored")
 
     def _image_bytes(self, data: bytes, where: str, shas: list[str]) -> dict[str, str]:
-        try:
-            image = image_store(data=data)
-        except ImageRejected as exc:
-            raise RowRejected(f"{where}: bytes that are not an image we keep ({exc})") from exc
-        shas.append(image.sha256)
-        return image_ref(image.sha256)
+        sha = hashlib.sha256(data).hexdigest()
+        task = self._stored_bytes.get(sha)
+        if task is None:
+            task = self.images.submit(image_prepare, data=data, sha256=sha)
+            self.pending_bytes += len(data)
+            self._remember(self._stored_bytes, sha, task)
+        return self._check(task, where, None, shas, sha)
+
+    def _check(self, task: ImageTask, where: str, name: str | None, shas: list[str], sha: str = "") -> dict[str, str]:
+        """The reference to the task's image, complete now if it is done and good, else checked at settle()."""
+        future = task.future
+        if future.done() and task.collected and future.exception() is None:
+            sha = future.result().sha256
+            shas.append(sha)
+            return image_ref(sha)
+        ref = image_ref(sha)
+        self._checks.append(ImageCheck(task=task, ref=ref, index=len(shas), where=where, name=name))
+        shas.append(sha)
+        return ref
+
+    @staticmethod
+    def _remember(cache: "OrderedDict[Any, ImageTask]", key: Any, task: ImageTask) -> None:
+        cache[key] = task
+        if len(cache) > PATH_CACHE_SIZE:
+            cache.popitem(last=False)
 
     def _data_url(self, value: str, where: str, shas: list[str]) -> dict[str, str]:
         try:
@@ -250,7 +403,7 @@ class RecordPreparer:
         if any(c.isspace() for c in name):
             # Prose that happens to end in ".png" stays text unless it names a file that is there.
             try:
-                if not path_resolve_relative(base=base_dir, relative=name).is_file():
+                if not self._paths.resolve(base=base_dir, relative=name)[1]:
                     return self._text(value, where)
             except PathNotAllowed:
                 return self._text(value, where)
@@ -264,21 +417,15 @@ class RecordPreparer:
         tried: list[Path] = []
         for relative in relatives:
             try:
-                path = path_resolve_relative(base=base_dir, relative=relative)
+                path, is_file = self._paths.resolve(base=base_dir, relative=relative)
             except PathNotAllowed as exc:
                 raise RowRejected(f"{where}: {exc}") from exc
-            sha = self._stored_paths.get(path)
-            if sha is None and path.is_file():
-                try:
-                    sha = image_store_path(path=path).sha256
-                except ImageRejected as exc:
-                    raise RowRejected(f"{where}: {name}: {exc}") from exc
-                self._stored_paths[path] = sha
-                if len(self._stored_paths) > PATH_CACHE_SIZE:
-                    self._stored_paths.popitem(last=False)
-            if sha is not None:
-                shas.append(sha)
-                return image_ref(sha)
+            task = self._stored_paths.get(path)
+            if task is None and is_file:
+                task = self.images.submit(image_prepare_file, path=path)
+                self._remember(self._stored_paths, path, task)
+            if task is not None:
+                return self._check(task, where, name, shas)
             tried.append(path)
         raise RowRejected(self._not_found(name, where, tried))
 

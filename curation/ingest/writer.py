@@ -5,8 +5,9 @@ one part while Python reads the next. When rows of an earlier ingest (or of an i
 exist, rows go through a staging table and INSERT ... ON CONFLICT DO UPDATE, and rows rejected this time
 are deleted, so running an ingest twice leaves the same rows.
 
-While a COPY is open the connection can run nothing else: hold() ends it before anything that needs the
-database (storing an image), flush() before the caller records progress.
+While a COPY is open the connection can run nothing else: hold() ends it before a row with images (saved with
+its images in flush's transaction, so no row names an image that has no row yet), flush() before the caller
+records progress.
 """
 import json
 from typing import Any
@@ -15,7 +16,8 @@ import orjson
 from django.db import connection, transaction
 
 from curation.ingest.records import PreparedRow, RowRejected
-from curation.models import Source, SourceRow
+from curation.models import Image, Source, SourceRow
+from curation.services.images import image_rows_insert
 
 STAGE_TABLE = "finecurate_ingest_stage"
 COLUMNS = "source_id, row_number, data, image_shas"
@@ -27,7 +29,8 @@ SQLITE_BATCH_ROWS = 500
 
 def _copy_text(value: str) -> str:
     # JSON escapes control characters inside strings, so only backslashes and whitespace between tokens remain.
-    value = value.replace("\\", "\\\\")
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
     if "\t" in value or "\r" in value or "\n" in value:
         value = value.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
     return value
@@ -58,21 +61,22 @@ class RowWriter:
         self._copy_lines: list[str] = []  # buffered, written at flush
         self._chunk: list[str] = []  # on their way into the open COPY
         self._streamed = 0
+        self.pending = 0  # rows queued since the last flush
         self._objects: list[SourceRow] = []
         self._dropped: list[int] = []
+        self._images: list[Image] = []  # checked images of the rows queued, saved in the same transaction
+        self.buffered_bytes = 0  # of the rows held in memory until flush
         # The open COPY: Django's cursor, psycopg's copy context manager, and the Copy object it yields.
         self._cursor: Any = None
         self._copy_context: Any = None
         self._copy: Any = None
         self._savepoint: str | None = None
 
-    @property
-    def pending(self) -> int:
-        return self._streamed + len(self._chunk) + len(self._copy_lines) + len(self._objects)
 
     def add(self, row_number: int, row: PreparedRow) -> None:
         """Queue a row; RowRejected if it cannot be encoded as JSON."""
         data = row.json_text if row.json_text is not None else row_json(row.data)
+        self.pending += 1
         if not self.postgres:
             self._objects.append(
                 SourceRow(source_id=self.source_id, row_number=row_number, data=row.data, image_shas=row.image_shas)
@@ -82,10 +86,15 @@ class RowWriter:
         line = f"{self.source_id}\t{row_number}\t{_copy_text(data)}\t{shas}\n"
         if self.replace or self._held:
             self._copy_lines.append(line)
+            self.buffered_bytes += len(line)
             return
         self._chunk.append(line)
         if len(self._chunk) >= STREAM_CHUNK_ROWS:
             self._send()
+
+    def add_images(self, images: list[Image]) -> None:
+        """Images checked and written to files, whose rows are saved at the next flush (before the rows)."""
+        self._images.extend(images)
 
     def hold(self) -> None:
         """The connection is needed for something else: end the COPY under way and buffer until flush."""
@@ -102,6 +111,8 @@ class RowWriter:
         written = self.pending
         self._end_copy()
         with transaction.atomic():
+            if self._images:
+                image_rows_insert(images=self._images)
             if self._dropped:
                 SourceRow.objects.filter(source_id=self.source_id, row_number__in=self._dropped).delete()
             if self._copy_lines:
@@ -114,8 +125,8 @@ class RowWriter:
                     unique_fields=["source", "row_number"],
                     update_fields=["data", "image_shas"],
                 )
-        self._copy_lines, self._objects, self._dropped = [], [], []
-        self._streamed, self._held = 0, False
+        self._copy_lines, self._objects, self._dropped, self._images = [], [], [], []
+        self._streamed, self._held, self.buffered_bytes, self.pending = 0, False, 0, 0
         return written
 
     def abort(self, error: BaseException) -> None:

@@ -6,10 +6,12 @@ with where and why; the rest goes on. A source that cannot be read at all fails 
 """
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +19,7 @@ from curation.ingest.columns import ColumnTypes
 from curation.ingest.layouts import LAYOUT_SAMPLE_SIZE, layout_detect
 from curation.ingest.readers import SourceUnreadable, reader_open
 from curation.ingest.readers.base import Reader, Record, records_guarded
-from curation.ingest.records import RecordPreparer, RowRejected, is_image_column
+from curation.ingest.records import PreparedRow, RecordPreparer, RowRejected, is_image_column
 from curation.ingest.writer import RowWriter
 from curation.models import Job, Mapping, Source, SourceRow
 from curation.selectors import job_latest_for, source_image_count, source_unfinished_ingest
@@ -36,8 +38,14 @@ from curation.services.source_declaration import source_declaration
 
 logger = logging.getLogger(__name__)
 
-FLUSH_ROWS = 5000
+FLUSH_ROWS = 50_000
 FLUSH_SECONDS = 1.0
+# Rows held in memory (a re-ingest's, or after a row with images) are written once they pass this size.
+FLUSH_BYTES = 64 * 1024 * 1024
+# Rows held back while their images are checked on the image threads, and the bytes of images given inline
+# (Parquet, data URLs) they may hold, before the reading waits for the oldest.
+WAITING_ROWS = 256
+WAITING_BYTES = 256 * 1024 * 1024
 # Rows read at a time when rows written before a column was seen holding images are checked again.
 RECHECK_BATCH_ROWS = 2000
 
@@ -55,6 +63,8 @@ class _Run:
     columns: ColumnTypes = field(default_factory=ColumnTypes)
     sample: list[dict[str, Any]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # Prepared rows, in the order read, whose images (or an earlier row's) are still being checked.
+    waiting: deque[tuple[Record, PreparedRow]] = field(default_factory=deque)
     read: int = 0
     written: int = 0
     rejected: int = 0
@@ -82,6 +92,9 @@ def source_ingest(*, source: Source, job: Job) -> None:
             run.writer.abort(exc)
         Source.objects.filter(pk=source.pk).update(status=Source.Status.FAILED)
         raise
+    finally:
+        if run is not None:
+            run.preparer.images.close()
     _suggest_first_mapping(source=source, job=job)
 
 
@@ -141,7 +154,7 @@ def _start(source: Source, job: Job) -> _Run:
         reader=reader,
         total=total,
         writer=RowWriter(source=source, replace=replace),
-        preparer=RecordPreparer(image_root=image_root),
+        preparer=RecordPreparer(image_root=image_root, image_threads=settings.FINECURATE_INGEST_IMAGE_THREADS),
     )
 
 
@@ -151,7 +164,8 @@ def _read_all(run: _Run) -> None:
     try:
         for record in records:
             _take(run, record)
-            if run.writer.pending + len(run.errors) >= FLUSH_ROWS or time.monotonic() - run.last_flush >= FLUSH_SECONDS:
+            if (run.writer.pending + len(run.errors) >= FLUSH_ROWS or run.writer.buffered_bytes >= FLUSH_BYTES
+                    or time.monotonic() - run.last_flush >= FLUSH_SECONDS):
                 _flush(run)
                 if run.cancelled:
                     return
@@ -169,24 +183,68 @@ def _take(run: _Run, record: Record) -> None:
         try:
             prepared = run.preparer.prepare_quick(record.data, json_text=record.json_text)
             if prepared is None:
-                run.writer.hold()  # storing images needs the connection the COPY holds
                 prepared = run.preparer.prepare(record.data, base_dir=record.base_dir, text_keys=record.text_keys)
-            run.writer.add(record.row_number, prepared)
         except RowRejected as exc:
             error = str(exc)
         else:
-            run.columns.observe(prepared.data, has_images=prepared.json_text is None)
-            run.image_refs += len(prepared.image_shas)
-            if len(run.sample) < LAYOUT_SAMPLE_SIZE:
-                run.sample.append(prepared.data)
+            if prepared.checks or run.waiting:  # its images are being checked, or an earlier row's: keep the order
+                run.waiting.append((record, prepared))
+                if run.preparer.pending_bytes >= WAITING_BYTES:
+                    _settle(run, keep_waiting=0)
+                else:
+                    _settle(run, keep_waiting=WAITING_ROWS // 2 if len(run.waiting) >= WAITING_ROWS else None)
+            else:
+                _keep(run, record, prepared)
             return
+    _reject(run, record, error or "no data")
+
+
+def _keep(run: _Run, record: Record, prepared: PreparedRow) -> None:
+    assert record.row_number is not None  # noqa: S101  (only numbered records are prepared)
+    if prepared.image_shas:
+        # A row with images is written in the transaction that saves its images (the COPY under way ends).
+        run.writer.hold()
+    try:
+        run.writer.add(record.row_number, prepared)
+    except RowRejected as exc:
+        _reject(run, record, str(exc))
+        return
+    run.columns.observe(prepared.data, has_images=prepared.json_text is None)
+    run.image_refs += len(prepared.image_shas)
+    if len(run.sample) < LAYOUT_SAMPLE_SIZE:
+        run.sample.append(prepared.data)
+
+
+def _reject(run: _Run, record: Record, error: str) -> None:
     run.rejected += 1
-    run.errors.append(RowError(message=error or "no data", row_number=record.row_number, location=record.location))
+    run.errors.append(RowError(message=error, row_number=record.row_number, location=record.location))
     if record.row_number is not None:
         run.writer.drop(record.row_number)
 
 
+def _settle(run: _Run, *, keep_waiting: int | None = None) -> None:
+    """Keep (or reject) the waiting rows, oldest first, whose images are checked; and, waiting for their images,
+    as many more as it takes to leave at most keep_waiting rows waiting (None: wait for nothing)."""
+    preparer = run.preparer
+    while run.waiting:
+        record, prepared = run.waiting[0]
+        must = keep_waiting is not None and len(run.waiting) > keep_waiting
+        if not must and not all(check.task.future.done() for check in prepared.checks):
+            break
+        run.waiting.popleft()
+        try:
+            preparer.settle(prepared)
+        except RowRejected as exc:
+            _reject(run, record, str(exc))
+        else:
+            _keep(run, record, prepared)
+    if not run.waiting:
+        preparer.pending_bytes = 0
+    run.writer.add_images(preparer.images.take_ready())
+
+
 def _flush(run: _Run) -> None:
+    _settle_all(run)
     run.written += run.writer.flush()
     with transaction.atomic():
         job_reject_rows(job=run.job, errors=run.errors)
@@ -203,6 +261,11 @@ def _flush(run: _Run) -> None:
     run.errors = []
     run.last_flush = time.monotonic()
     logger.info("%s: %d records read, %d rows written, %d rejected", run.source.name, run.read, run.written, run.rejected)
+
+
+def _settle_all(run: _Run) -> None:
+    """Every waiting row kept or rejected, its images checked."""
+    _settle(run, keep_waiting=0)
 
 
 def _recheck_image_columns(run: _Run) -> None:
@@ -233,7 +296,8 @@ def _recheck_image_columns(run: _Run) -> None:
             shas: list[str] = []
             try:
                 for column in texts:
-                    row.data[column] = run.preparer.image_column_value(row.data[column], column, base_dir, shas)
+                    row.data[column], stored = run.preparer.column_images(row.data[column], column, base_dir)
+                    shas.extend(stored)
             except RowRejected as exc:
                 rejected.append(row.row_number)
                 run.errors.append(RowError(message=str(exc), row_number=row.row_number, location=f"row {row.row_number}"))
