@@ -289,11 +289,15 @@ def _samples_of(scan: DuplicateScan, image_ids: set[str]) -> dict[str, list[int]
     return out
 
 
-def _verify(verifier: OrbRansacVerifier, a_image: str, b_path: Path | None) -> Verification | None:
-    if b_path is None:
+def _image_paths(image_ids: set[str]) -> dict[str, Path]:
+    """Files of these images, in one query (not one per pair)."""
+    return {img.pk: image_file_path(image=img) for img in Image.objects.filter(pk__in=image_ids)}
+
+
+def _verify(verifier: OrbRansacVerifier, a_path: Path | None, b_path: Path | None) -> Verification | None:
+    if a_path is None or b_path is None:
         return None
     try:
-        a_path = image_file_path(image=Image.objects.get(pk=a_image))
         return verifier.verify(a_path.read_bytes(), b_path.read_bytes())
     except (OSError, ValueError):
         return None
@@ -329,11 +333,11 @@ def _duplicate_pairs_write(
     verifier = OrbRansacVerifier()
     involved = {ids[i] for i in q} | {ids[i] for i in b}
     samples = _samples_of(scan, involved)
-    paths = {img.pk: image_file_path(image=img) for img in Image.objects.filter(pk__in=involved)}
+    paths = _image_paths(involved)
     pairs: list[DuplicatePair] = []
     for n, (qi, bi, sim) in enumerate(zip(q, b, sims, strict=True)):
         u, v = ids[qi], ids[bi]
-        verification = _verify(verifier, u, paths.get(v))
+        verification = _verify(verifier, paths.get(u), paths.get(v))
         values = _pair_values(scan, float(sim), verification)
         for sa in samples.get(u, []):
             for sb in samples.get(v, []):
@@ -360,6 +364,7 @@ def _leak_pairs_write(
     verifier = OrbRansacVerifier()
     involved = {ids[i] for i in q}
     samples = _samples_of(scan, involved)
+    paths = _image_paths(involved)
     bench_rows = {
         row.pk: row for row in BenchmarkImage.objects.filter(pk__in={bench_ids[i] for i in b}).select_related("image")
     }
@@ -367,7 +372,7 @@ def _leak_pairs_write(
     for n, (qi, bi, sim) in enumerate(zip(q, b, sims, strict=True)):
         row = bench_rows[bench_ids[bi]]
         path = image_file_path(image=row.image) if row.image is not None else None
-        verification = _verify(verifier, ids[qi], path)
+        verification = _verify(verifier, paths.get(ids[qi]), path)
         values = _pair_values(scan, float(sim), verification)
         for sample in samples.get(ids[qi], []):
             pairs.append(
