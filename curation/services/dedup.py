@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 from django.conf import settings
 from django.db import transaction
@@ -36,7 +35,7 @@ from curation.models import (
 )
 from curation.services import job_kinds
 from curation.services.actors import Actor, actor_user
-from curation.services.dedup_index import index_build, range_pairs, search_plan
+from curation.services.dedup_index import scan_index_write, scan_slice_search, scan_slices
 from curation.services.embeddings import (
     EMBED_JOB_BATCH_SIZE,
     embeddings_compute,
@@ -49,7 +48,6 @@ from curation.services.jobs import job_create, job_enqueue, job_fan_out, job_hea
 from curation.services.review import review_queue_for
 from curation.services.review_fill import review_queue_fill
 
-SEARCH_JOB_QUERIES = 20_000  # query vectors per search batch (one Celery task)
 UPSERT_BATCH = 1_000
 PAIR_FIELDS = ["scan", "similarity", "verify_score", "verified", "flagged", "evidence", "engine", "verifier"]
 
@@ -229,28 +227,24 @@ def dedup_search_plan(*, job: Job) -> int:
     np.save(folder / "corpus.npy", corpus.astype(np.float16))
     (folder / "corpus.json").write_text(json.dumps(corpus_ids))
     if scan.kind == DuplicateScan.Kind.LEAK:
-        bench_ids, bench = _benchmark_vectors(scan)
-        np.save(folder / "bench.npy", bench.astype(np.float16))
+        bench_ids, base = _benchmark_vectors(scan)
         (folder / "bench.json").write_text(json.dumps(bench_ids))
-        base = bench
     else:
         base = corpus
-    plan = search_plan(len(base))
-    if len(base):
-        faiss.write_index(index_build(base, plan), str(folder / "index.faiss"))
-    DuplicateScan.objects.filter(pk=scan.pk).update(vectors=len(corpus) + (len(base) if base is not corpus else 0), index_kind=plan.label)
-    starts = list(range(0, len(corpus), SEARCH_JOB_QUERIES)) if len(base) else []
-    if not starts:
+    label = scan_index_write(folder=folder, base=base).label if len(base) else ""
+    DuplicateScan.objects.filter(pk=scan.pk).update(vectors=len(corpus) + (len(base) if base is not corpus else 0), index_kind=label)
+    slices = scan_slices(len(corpus)) if len(base) else []
+    if not slices:
         job.result = {"queries": 0}
         return 0
     with transaction.atomic():
         job_fan_out(
             parent=job,
             kind=job_kinds.DEDUP_SEARCH_BATCH.key,
-            params_list=[{"scan": scan.pk, "start": s, "stop": min(s + SEARCH_JOB_QUERIES, len(corpus))} for s in starts],
-            totals=[min(SEARCH_JOB_QUERIES, len(corpus) - s) for s in starts],
+            params_list=[{"scan": scan.pk, "start": start, "stop": stop} for start, stop in slices],
+            totals=[stop - start for start, stop in slices],
         )
-    return len(starts)
+    return len(slices)
 
 
 def _benchmark_vectors(scan: DuplicateScan) -> tuple[list[int], np.ndarray]:
@@ -285,14 +279,9 @@ def dedup_search_batch(*, job: Job) -> dict[str, int]:
     corpus = np.load(folder / "corpus.npy", mmap_mode="r")
     corpus_ids: list[str] = json.loads((folder / "corpus.json").read_text())
     leak = scan.kind == DuplicateScan.Kind.LEAK
-    base = np.load(folder / "bench.npy", mmap_mode="r") if leak else corpus
-    index = faiss.read_index(str(folder / "index.faiss"))
-    if hasattr(index, "nprobe"):
-        index.nprobe = search_plan(index.ntotal).nprobe
-    q, b, sims = range_pairs(
-        index, base, np.asarray(corpus[start:stop], dtype=np.float32), scan.verify_threshold, query_offset=None if leak else start
+    q, b, sims = scan_slice_search(
+        folder=folder, queries=corpus, start=start, stop=stop, threshold=scan.verify_threshold, self_join=not leak
     )
-    q = q + start
     parent = Job.objects.get(pk=job.parent_id) if job.parent_id else None
     job_progress(job=job, done=0, total=len(q))
     if leak:
@@ -315,11 +304,15 @@ def _samples_of(scan: DuplicateScan, image_ids: set[str]) -> dict[str, list[int]
     return out
 
 
-def _verify(verifier: OrbRansacVerifier, a_image: str, b_path: Path | None) -> Verification | None:
-    if b_path is None:
+def _image_paths(image_ids: set[str]) -> dict[str, Path]:
+    """Files of these images, in one query (not one per pair)."""
+    return {img.pk: image_file_path(image=img) for img in Image.objects.filter(pk__in=image_ids)}
+
+
+def _verify(verifier: OrbRansacVerifier, a_path: Path | None, b_path: Path | None) -> Verification | None:
+    if a_path is None or b_path is None:
         return None
     try:
-        a_path = image_file_path(image=Image.objects.get(pk=a_image))
         return verifier.verify(a_path.read_bytes(), b_path.read_bytes())
     except (OSError, ValueError):
         return None
@@ -355,11 +348,11 @@ def _duplicate_pairs_write(
     verifier = OrbRansacVerifier()
     involved = {ids[i] for i in q} | {ids[i] for i in b}
     samples = _samples_of(scan, involved)
-    paths = {img.pk: image_file_path(image=img) for img in Image.objects.filter(pk__in=involved)}
+    paths = _image_paths(involved)
     pairs: list[DuplicatePair] = []
     for n, (qi, bi, sim) in enumerate(zip(q, b, sims, strict=True)):
         u, v = ids[qi], ids[bi]
-        verification = _verify(verifier, u, paths.get(v))
+        verification = _verify(verifier, paths.get(u), paths.get(v))
         values = _pair_values(scan, float(sim), verification)
         for sa in samples.get(u, []):
             for sb in samples.get(v, []):
@@ -386,6 +379,7 @@ def _leak_pairs_write(
     verifier = OrbRansacVerifier()
     involved = {ids[i] for i in q}
     samples = _samples_of(scan, involved)
+    paths = _image_paths(involved)
     bench_rows = {
         row.pk: row for row in BenchmarkImage.objects.filter(pk__in={bench_ids[i] for i in b}).select_related("image")
     }
@@ -393,7 +387,7 @@ def _leak_pairs_write(
     for n, (qi, bi, sim) in enumerate(zip(q, b, sims, strict=True)):
         row = bench_rows[bench_ids[bi]]
         path = image_file_path(image=row.image) if row.image is not None else None
-        verification = _verify(verifier, ids[qi], path)
+        verification = _verify(verifier, paths.get(ids[qi]), path)
         values = _pair_values(scan, float(sim), verification)
         for sample in samples.get(ids[qi], []):
             pairs.append(

@@ -68,7 +68,7 @@ def dedup_scan_folder(
     if not len(vectors) or not len(base):
         return
     index = index_build(base, search_plan(len(base)))
-    q, b, sims = range_pairs(index, base, vectors, verify_threshold, query_offset=None if against is not None else 0)
+    q, b, sims = range_pairs(index, vectors, verify_threshold, query_offset=None if against is not None else 0)
     verifier = OrbRansacVerifier()
     for qi, bi, sim in zip(q, b, sims, strict=True):
         a_path, b_path = paths[qi], base_paths[bi]

@@ -17,7 +17,7 @@ def _detect(engine: str) -> tuple[float, float, set, list]:
     items = build()
     vectors = embedding_engine(engine).embed([preprocess(item.image) for item in items])
     index = index_build(vectors, search_plan(len(vectors)))
-    q, b, sims = range_pairs(index, vectors, vectors, settings.FINECURATE_VERIFY_THRESHOLD, query_offset=0)
+    q, b, sims = range_pairs(index, vectors, settings.FINECURATE_VERIFY_THRESHOLD, query_offset=0)
     verifier = OrbRansacVerifier()
     found = set()
     for i, j, sim in zip(q, b, sims, strict=True):
