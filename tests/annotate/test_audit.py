@@ -71,3 +71,17 @@ def test_the_csv_export_streams_the_filtered_rows_with_formulas_neutralised(cura
 def test_a_bad_filter_is_refused_on_export(curator_client):
     response = curator_client.get("/audit/export.csv", {"date_from": "not a date"})
     assert response.status_code == 400
+
+
+def test_a_bulk_decision_is_named_and_linked_not_numbered(curator, curator_client):
+    from curation.services.jobs import job_create
+    from curation.services.review_bulk import ItemFilter, review_bulk_run
+
+    queue, _ = sample_queue_make(count=2)
+    job = job_create(kind="bulk_decide", created_by=curator, params={
+        "filter": ItemFilter(kind="sample", queue_id=queue.pk).to_params(), "verdict": "accept", "reason": "", "note": "",
+    })
+    assert review_bulk_run(job=job)["decided"] == 2
+    html = curator_client.get("/audit/").content.decode()
+    assert html.count(f'href="/jobs/{job.pk}/">bulk decision</a>') == 2
+    assert f"bulk job {job.pk}" not in html

@@ -84,4 +84,4 @@ class Command(BaseCommand):
                     by=curator,
                 )
                 source_ingest_start(source=source, by=curator)
-            self.stdout.write(f"Registered {source.name}; a worker is ingesting it.")
+            self.stdout.write(f"Registered {source.name}; its ingest is queued for the worker.")
