@@ -102,6 +102,11 @@ def image_prepare(*, data: bytes, sha256: str | None = None) -> Image:
 def image_prepare_file(*, path: Path) -> Image:
     """image_prepare for a file whose resolved path has been checked against the data roots: read once, then
     hashed, checked and written from memory."""
+    return image_prepare(data=_image_file_bytes(path))
+
+
+def _image_file_bytes(path: Path) -> bytes:
+    """The bytes of an image file already checked against the data roots, never more than the size limit."""
     try:
         size = path.stat().st_size
         if size > settings.FINECURATE_MAX_IMAGE_BYTES:
@@ -112,7 +117,7 @@ def image_prepare_file(*, path: Path) -> Image:
         raise ImageRejected(f"image file cannot be read: {exc.strerror or exc}") from exc
     if len(data) > settings.FINECURATE_MAX_IMAGE_BYTES:
         raise ImageRejected(f"image of more than {settings.FINECURATE_MAX_IMAGE_BYTES:,} bytes is over the limit")
-    return image_prepare(data=data)
+    return data
 
 
 def image_rows_insert(*, images: list[Image]) -> None:
@@ -129,22 +134,16 @@ def image_store_path(*, path: Path) -> Image:
         raise ImageRejected(str(exc)) from exc
     if not resolved.is_file():
         raise ImageRejected(f"image file not found: {path}")
-    size = resolved.stat().st_size
-    if size > settings.FINECURATE_MAX_IMAGE_BYTES:
-        raise ImageRejected(f"image of {size:,} bytes is over the limit of {settings.FINECURATE_MAX_IMAGE_BYTES:,}")
-    try:
-        data = resolved.read_bytes()
-    except OSError as exc:
-        raise ImageRejected(f"image file cannot be read: {exc.strerror or exc}") from exc
-    return image_store(data=data)
+    return image_store(data=_image_file_bytes(resolved))
 
 
 def image_file_path(*, image: Image) -> Path:
     return Path(settings.MEDIA_ROOT) / image.storage_name
 
 
-# Longest side of the thumbnails pages show.
+# Longest side of the thumbnails pages show, and the formats they are written in (PNG keeps transparency).
 THUMBNAIL_PIXELS = 256
+THUMBNAIL_FORMATS = ("JPEG", "PNG")
 CONTENT_TYPES = {
     "JPEG": "image/jpeg",
     "PNG": "image/png",
@@ -166,7 +165,7 @@ def image_thumbnail_path(*, image: Image) -> tuple[Path, str]:
     with PILImage.open(image_file_path(image=image)) as img:
         keep_alpha = img.mode in ("RGBA", "LA", "P")
         fmt, content_type = ("PNG", "image/png") if keep_alpha else ("JPEG", "image/jpeg")
-        target = Path(settings.MEDIA_ROOT) / "thumbs" / image.sha256[:2] / f"{image.sha256}.{fmt.lower()}"
+        target = _thumbnail_file(image.sha256, fmt)
         if target.exists():
             return target, content_type
         img.draft("RGB", (THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
@@ -177,6 +176,10 @@ def image_thumbnail_path(*, image: Image) -> tuple[Path, str]:
     small.save(tmp, format=fmt)
     tmp.replace(target)
     return target, content_type
+
+
+def _thumbnail_file(sha256: str, fmt: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / "thumbs" / sha256[:2] / f"{sha256}.{fmt.lower()}"
 
 
 def image_read(*, image: Image) -> bytes:
@@ -252,6 +255,6 @@ def images_cleanup(*, dry_run: bool = False) -> int:
             Image.objects.filter(pk__in=[i.pk for i in batch]).delete()
         for img in batch:
             image_file_path(image=img).unlink(missing_ok=True)
-            for suffix in ("jpeg", "png"):
-                (Path(settings.MEDIA_ROOT) / "thumbs" / img.sha256[:2] / f"{img.sha256}.{suffix}").unlink(missing_ok=True)
+            for fmt in THUMBNAIL_FORMATS:
+                _thumbnail_file(img.sha256, fmt).unlink(missing_ok=True)
     return len(unused)
