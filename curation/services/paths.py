@@ -33,11 +33,14 @@ def path_check_allowed(*, path: Path | str) -> Path:
         resolved = Path(path).expanduser().resolve()
     except (RuntimeError, OSError) as exc:  # "~nobody/x" (no such home), a loop of links
         raise PathNotAllowed(f"{path} cannot be resolved: {exc}") from exc
-    for root in allowed_roots():
-        if resolved == root or resolved.is_relative_to(root):
-            return resolved
+    if _under_roots(resolved, allowed_roots()):
+        return resolved
     roots = ", ".join(str(r) for r in allowed_roots())
     raise PathNotAllowed(f"{path} is outside the allowed data roots ({roots})")
+
+
+def _under_roots(resolved: Path, roots: list[Path]) -> bool:
+    return any(resolved == root or resolved.is_relative_to(root) for root in roots)
 
 
 def path_resolve_relative(*, base: Path, relative: str) -> Path:
@@ -76,7 +79,7 @@ class RelativePaths:
             resolved_base = self._bases[base]
         else:
             resolved_base = base.resolve()
-            if not any(resolved_base == root or resolved_base.is_relative_to(root) for root in self._roots):
+            if not _under_roots(resolved_base, self._roots):
                 resolved_base = None
             if len(self._bases) < CHECKED_FOLDERS_LIMIT:
                 self._bases[base] = resolved_base
