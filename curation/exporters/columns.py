@@ -5,6 +5,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, QuerySet
 
+from curation.exporters.records import id_array
 from curation.exporters.registry import Column, ColumnProvider, register_column
 from curation.models import Rating, Sample, SampleRating
 from curation.models.ratings import RATING_AXES
@@ -17,12 +18,12 @@ def _minima_rows(sample_ids: list[int]) -> list[tuple[int, str, int | None, str,
     if connection.vendor != "postgresql":
         return list(SampleRating.objects.filter(sample_id__in=sample_ids).values_list(
             "sample_id", "axis", "minimum", "engine", "engine_version"))
-    # The ids as one array parameter: thousands of placeholders cost more to build than the query to run.
+    # The ids as one array literal: thousands of placeholders cost more to build than the query to run.
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT sample_id, axis, minimum, engine, engine_version FROM {SampleRating._meta.db_table} "  # noqa: S608
-            "WHERE sample_id = ANY(%s)",
-            [sample_ids],
+            "WHERE sample_id = ANY(%s::bigint[])",
+            [id_array(sample_ids)],
         )
         return cursor.fetchall()
 
@@ -52,8 +53,8 @@ class RatingColumns(ColumnProvider):
         ids = [sample["pk"] for sample in samples]
         current = {(sample_id, axis): (minimum, engine, version)
                    for sample_id, axis, minimum, engine, version in _minima_rows(ids)}
-        if not current:  # no judge rated any sample of the batch: every column is null
-            return {sample_id: dict(_UNRATED) for sample_id in ids}
+        if not current:  # no judge rated any sample of the batch: every column is null (one dict, read only)
+            return dict.fromkeys(ids, _UNRATED)
         scores: dict[tuple[int, str], dict[int, int | None]] = defaultdict(dict)
         judged = Rating.objects.filter(sample_id__in=ids, rater__isnull=True).values_list(
             "sample_id", "axis", "turn", "score", "engine", "engine_version"

@@ -3,15 +3,19 @@
 Memory stays flat whatever the subset size: one batch of rows is held at a time and image bytes
 are read only when a writer asks for them.
 """
+import json
 import os
+import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
+import orjson
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from curation.errors import ApplicationError
 from curation.exporters.registry import ColumnProvider, SubsetPart
@@ -37,8 +41,10 @@ def image_storage_name(sha256: str, fmt: str) -> str:
     return f"images/{sha256[:2]}/{sha256[2:4]}/{sha256}.{fmt.lower()}"
 
 
-@dataclass(frozen=True, slots=True)
-class ImageRef:
+class ImageRef(NamedTuple):
+    """A stored image as an export names it. (Named tuples: built once per exported image and sample, and a
+    frozen dataclass costs several times more to build.)"""
+
     sha256: str
     format: str
     size: int
@@ -76,8 +82,7 @@ class ImageRef:
         return ExportDataError(f"image {self.sha256} is missing from storage ({self.path})")
 
 
-@dataclass(frozen=True, slots=True)
-class ExportRecord:
+class ExportRecord(NamedTuple):
     """One sample ready to write: its turns, its images in order, its source and the providers' columns."""
 
     sample_id: int
@@ -88,15 +93,58 @@ class ExportRecord:
     columns: dict[str, Any]
 
 
-def sample_batches(samples: QuerySet[Sample], *, fields: tuple[str, ...], batch_size: int = SAMPLE_BATCH_SIZE) -> Iterator[list[dict[str, Any]]]:
-    """Rows of `samples` as dicts, in id order, `batch_size` at a time (keyset paging: WHERE id > last)."""
+def sample_batches(samples: QuerySet[Sample], *, fields: tuple[str, ...], batch_size: int = SAMPLE_BATCH_SIZE,
+                   images: bool = False) -> Iterator[list[dict[str, Any]]]:
+    """Rows of `samples` as dicts, in id order, `batch_size` at a time (keyset paging: WHERE id > last).
+
+    On PostgreSQL "turns" is read as JSON text and parsed by orjson (Django's JSONField decodes each row with the
+    standard library), and with `images` each row carries "images": its (sha256, format, bytes) in position order,
+    aggregated in the same query."""
+    postgres = connection.vendor == "postgresql"
+    wanted = list(fields)
+    if postgres:
+        extra: dict[str, Any] = {}
+        if "turns" in wanted:
+            wanted[wanted.index("turns")] = "turns_text"
+            extra["turns_text"] = Cast("turns", TextField())
+        if images:
+            wanted.append("image_list")
+            extra["image_list"] = RawSQL(_IMAGES_SQL, ())  # noqa: S611 (model names, no parameters)
+        samples = samples.annotate(**extra)
     last_id = 0
     while True:
-        rows = list(samples.filter(pk__gt=last_id).order_by("pk").values("pk", *fields)[:batch_size])
+        rows = list(samples.filter(pk__gt=last_id).order_by("pk").values("pk", *wanted)[:batch_size])
         if not rows:
             return
+        if postgres and "turns" in fields:
+            for row in rows:
+                row["turns"] = _json_loads(row.pop("turns_text"))
         yield rows
         last_id = rows[-1]["pk"]
+
+
+# A sample's images in position order as "sha256/format/bytes" strings (formats and digests never hold a "/").
+_IMAGES_SQL = (
+    f"SELECT array_agg(l.image_id || '/' || i.format || '/' || i.bytes ORDER BY l.position) "  # noqa: S608 (model names)
+    f"FROM {SampleImage._meta.db_table} l JOIN {Image._meta.db_table} i ON i.sha256 = l.image_id "
+    f"WHERE l.sample_id = {Sample._meta.db_table}.id"
+)
+# orjson reads integers beyond 64 bits as floats; the standard library keeps them exact.
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def _json_loads(text: str | None) -> Any:
+    if text is None:
+        return None
+    if _LONG_NUMBER.search(text):
+        return json.loads(text)
+    return orjson.loads(text)
+
+
+def id_array(ids: list[int]) -> str:
+    """Ids as a PostgreSQL array literal, for `= ANY(%s::bigint[])`: psycopg adapts a list of thousands of ints
+    element by element, which costs more than the query it is for."""
+    return "{" + ",".join(map(str, ids)) + "}"
 
 
 def turns_normalise(turns: Any) -> list[dict[str, str]]:
@@ -126,8 +174,9 @@ def record_batches(
 ) -> Iterator[list[ExportRecord]]:
     """ExportRecords of one subset's samples, a batch at a time."""
     fields = ("source_id", "turns", *sorted({f for p in providers for f in p.sample_fields}))
-    for rows in sample_batches(samples, fields=fields, batch_size=batch_size):
-        images = _images_of([row["pk"] for row in rows], media_root)
+    postgres = connection.vendor == "postgresql"
+    for rows in sample_batches(samples, fields=fields, batch_size=batch_size, images=postgres):
+        images = _images_listed(rows, media_root) if postgres else _images_of([row["pk"] for row in rows], media_root)
         provided = [provider.batch_values(rows) for provider in providers]
         batch = []
         for row in rows:
@@ -151,6 +200,26 @@ def record_batches(
         yield batch
 
 
+def _images_listed(rows: list[dict[str, Any]], media_root: Path) -> dict[int, list[ImageRef]]:
+    """The images sample_batches aggregated into each row (PostgreSQL)."""
+    by_sample: dict[int, list[ImageRef]] = {}
+    refs: dict[str, ImageRef] = {}  # an image shared by several samples of the batch is described once
+    root = str(media_root).rstrip("/")
+    for row in rows:
+        listed = row.pop("image_list")
+        if not listed:
+            continue
+        found = by_sample[row["pk"]] = []
+        for entry in listed:
+            sha256, fmt, size = entry.split("/")
+            ref = refs.get(sha256)
+            if ref is None:
+                ref = refs[sha256] = ImageRef(sha256=sha256, format=fmt, size=int(size),
+                                              path=f"{root}/{image_storage_name(sha256, fmt)}")
+            found.append(ref)
+    return by_sample
+
+
 def _images_of(sample_ids: list[int], media_root: Path) -> dict[int, list[ImageRef]]:
     by_sample: dict[int, list[ImageRef]] = defaultdict(list)
     refs: dict[str, ImageRef] = {}  # an image shared by several samples of the batch is described once
@@ -166,18 +235,8 @@ def _images_of(sample_ids: list[int], media_root: Path) -> dict[int, list[ImageR
 
 def _image_rows(sample_ids: list[int]) -> list[tuple[int, str, str, int]]:
     """(sample id, sha256, format, bytes) of the samples' images in sample and position order."""
-    if connection.vendor != "postgresql":
-        return list(
-            SampleImage.objects.filter(sample_id__in=sample_ids)
-            .order_by("sample_id", "position")
-            .values_list("sample_id", "image_id", "image__format", "image__bytes")
-        )
-    # The ids as one array parameter: a list of thousands of placeholders costs more to build than to run.
-    link, image = SampleImage._meta.db_table, Image._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT l.sample_id, l.image_id, i.format, i.bytes FROM {link} l "  # noqa: S608 (names from the models)
-            f"JOIN {image} i ON i.sha256 = l.image_id WHERE l.sample_id = ANY(%s) ORDER BY l.sample_id, l.position",
-            [sample_ids],
-        )
-        return cursor.fetchall()
+    return list(
+        SampleImage.objects.filter(sample_id__in=sample_ids)
+        .order_by("sample_id", "position")
+        .values_list("sample_id", "image_id", "image__format", "image__bytes")
+    )
