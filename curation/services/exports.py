@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from curation.bulk_memory import collector_frozen
 from curation.errors import ApplicationError
 from curation.exporters.records import ExportDataError
 from curation.exporters.registry import ExportConfigError, columns_clean, filters_clean, format_get
@@ -86,7 +87,8 @@ def export_run(*, export_id: int, job: Job) -> Export:
 
     timings: dict[str, float] = {}
     try:
-        manifest = export_write(export=export, root=root, on_progress=progress, timings=timings)
+        with collector_frozen():
+            manifest = export_write(export=export, root=root, on_progress=progress, timings=timings)
     except (ExportDataError, ExportConfigError) as exc:
         _fail(export)
         raise ExportFailed(str(exc)) from exc

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from curation.bulk_memory import collector_frozen
 from curation.ingest.columns import ColumnTypes
 from curation.ingest.layouts import LAYOUT_SAMPLE_SIZE, layout_detect
 from curation.ingest.readers import SourceUnreadable, reader_open
@@ -84,9 +85,10 @@ def source_ingest(*, source: Source, job: Job) -> None:
     Source.objects.filter(pk=source.pk).update(status=Source.Status.INGESTING)
     run: _Run | None = None
     try:
-        run = _start(source, job)
-        _read_all(run)
-        _finish(run)
+        with collector_frozen():
+            run = _start(source, job)
+            _read_all(run)
+            _finish(run)
     except BaseException as exc:
         if run is not None:
             run.writer.abort(exc)

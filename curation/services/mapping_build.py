@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from curation.bulk_memory import collector_frozen
 from curation.errors import ApplicationError
 from curation.mapping.apply import FilteredOut, ImageRef, RowMappingError, image_refs, row_map
 from curation.mapping.spec import MappingSpec, SpecError, spec_from_dict
@@ -206,7 +207,8 @@ def mapping_apply(*, mapping: Mapping, job: Job) -> dict[str, Any]:
         raise MappingApplyFailed(f"the spec of version {mapping.version} is not valid: {exc}") from exc
     job_reset_errors(job=job)  # the warnings of an earlier attempt too
     MappingStagedRow.objects.filter(mapping=mapping).delete()
-    counts = _build(spec=spec, mapping=mapping, source=source, job=job)
+    with collector_frozen():
+        counts = _build(spec=spec, mapping=mapping, source=source, job=job)
     if counts.rows and not counts.built and counts.rejected:
         MappingStagedRow.objects.filter(mapping=mapping).delete()
         raise MappingApplyFailed(f"every one of the {counts.rows:,} rows was rejected (see the rejected rows); "
