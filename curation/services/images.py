@@ -1,6 +1,8 @@
 """Images: validate bytes with Pillow, refuse decompression bombs, store once by sha256; remove those nothing uses."""
 import hashlib
 import io
+import os
+import threading
 import uuid
 import warnings
 from pathlib import Path
@@ -111,8 +113,12 @@ def _image_file_bytes(path: Path) -> bytes:
         size = path.stat().st_size
         if size > settings.FINECURATE_MAX_IMAGE_BYTES:
             raise ImageRejected(f"image of {size:,} bytes is over the limit of {settings.FINECURATE_MAX_IMAGE_BYTES:,}")
-        with path.open("rb") as handle:  # never more than the limit, should the file grow meanwhile
-            data = handle.read(settings.FINECURATE_MAX_IMAGE_BYTES + 1)
+        with path.open("rb") as handle:
+            # The size read, and one byte more to see whether the file grew meanwhile: a read of the limit would
+            # allocate (and free) the limit's bytes for every image, which costs more than reading it.
+            data = handle.read(size + 1)
+            if len(data) > size:  # it grew: what it holds now, never more than the limit
+                data += handle.read(settings.FINECURATE_MAX_IMAGE_BYTES + 1 - len(data))
     except OSError as exc:
         raise ImageRejected(f"image file cannot be read: {exc.strerror or exc}") from exc
     if len(data) > settings.FINECURATE_MAX_IMAGE_BYTES:
@@ -187,25 +193,34 @@ def image_read(*, image: Image) -> bytes:
 
 
 def _write_file(image: Image, data: bytes) -> None:
-    target = image_file_path(image=image)
+    # Plain strings and os calls: this runs once per new image of an ingest, where pathlib's objects cost more
+    # than the file system calls they make.
+    target = os.path.join(settings.MEDIA_ROOT, image.storage_name)
     try:
-        if target.stat().st_size == len(data):
+        if os.stat(target).st_size == len(data):
             return
     except FileNotFoundError:
         pass
-    # Write then rename, so a reader never sees half an image; a unique name, as two workers may store it at once.
-    tmp = target.with_suffix(f"{target.suffix}.{uuid.uuid4().hex}.part")
-    folder = str(target.parent)
+    # Write then rename, so a reader never sees half an image. The temporary name is this thread's own: two
+    # workers (or two threads of one ingest) may store the same image at once.
+    tmp = f"{target}.{os.getpid()}-{threading.get_ident()}.part"
+    folder = os.path.dirname(target)
     if folder not in _made_folders:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(folder, exist_ok=True)
         if len(_made_folders) < MADE_FOLDERS_LIMIT:
             _made_folders.add(folder)
     try:
-        tmp.write_bytes(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     except FileNotFoundError:  # the folder went since (a test's MEDIA_ROOT, an operator's clean-up)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-    tmp.replace(target)
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+    os.replace(tmp, target)
 
 
 # Jobs that write references to stored images: a clean-up while one is unfinished could remove an image it just reused.
