@@ -162,9 +162,20 @@ def _write_image_samples(folder: Path, count: int) -> Path:
     return path
 
 
+def _disk_settle(media: Path) -> None:
+    """Before a timed run that writes image files: the folder it writes removed, and what earlier runs left in the
+    page cache written out (sync), so that every run of either side starts from the same disk and none pays for
+    the writeback of the run before it."""
+    import shutil
+
+    shutil.rmtree(media, ignore_errors=True)
+    os.sync()
+
+
 def _run_image_floor(url: str, path: Path, source_id: int, media: Path,
                      account: dict[str, float] | None = None) -> float:
-    """The same rows COPYed with their image sha256s, the same files written content-addressed, one image row each.
+    """The same rows COPYed with their image sha256s, the same files written content-addressed (under `media`, which
+    the caller empties), one image row each.
 
     Each image is read once, hashed, its width and height read from its header (Pillow's lazy open, no decoding)
     and written to images/ab/cd/<sha256>.jpg as the service names it; one thread, no check that the image decodes
@@ -172,7 +183,6 @@ def _run_image_floor(url: str, path: Path, source_id: int, media: Path,
     """
     import hashlib
     import io
-    import shutil
 
     from PIL import Image as PILImage
 
@@ -180,7 +190,6 @@ def _run_image_floor(url: str, path: Path, source_id: int, media: Path,
     parts = account if account is not None else {}
     for name in ("read", "image", "write", "commit"):
         parts.setdefault(name, 0.0)
-    shutil.rmtree(media, ignore_errors=True)
     with psycopg.connect(url) as conn:
         conn.execute("DROP TABLE IF EXISTS raw_image_rows")
         conn.execute("DROP TABLE IF EXISTS raw_images")
@@ -459,22 +468,27 @@ def main() -> None:
         image_service_runs: list[float] = []
         image_floor_runs: list[float] = []
         one_thread_runs: list[float] = []
-        for run in range(args.repeat):
-            settings.MEDIA_ROOT = workdir / f"media-{run}"
+        service_media, floor_media = workdir / "service-media", workdir / "floor-media"
+        for _ in range(args.repeat):
+            _disk_settle(service_media)
+            settings.MEDIA_ROOT = service_media
             seconds, image_service_rows, image_source_id = _run_service(image_path)
             image_service_runs.append(seconds)
-            image_floor_runs.append(_run_image_floor(bench_url, image_path, image_source_id, workdir / "floor-media"))
+            _disk_settle(floor_media)
+            image_floor_runs.append(_run_image_floor(bench_url, image_path, image_source_id, floor_media))
             # The floor runs in one thread; the service with its image threads off, for comparison.
-            settings.MEDIA_ROOT, settings.FINECURATE_INGEST_IMAGE_THREADS = workdir / f"media-1t-{run}", 0
+            _disk_settle(service_media)
+            settings.FINECURATE_INGEST_IMAGE_THREADS = 0
             one_thread_runs.append(_run_service(image_path)[0])
             settings.FINECURATE_INGEST_IMAGE_THREADS = image_threads
         assert image_service_rows == image_rows, (image_service_rows, image_rows)
         image_service_s, image_floor_s, one_thread_s = min(image_service_runs), min(image_floor_runs), min(one_thread_runs)
         image_service_parts: dict[str, float] = {}
         image_floor_parts: dict[str, float] = {}
-        settings.MEDIA_ROOT = workdir / "media-accounted"
+        _disk_settle(service_media)
         image_service_parts_s = _run_service(image_path, account=image_service_parts)[0]
-        image_floor_parts_s = _run_image_floor(bench_url, image_path, image_source_id, workdir / "floor-media",
+        _disk_settle(floor_media)
+        image_floor_parts_s = _run_image_floor(bench_url, image_path, image_source_id, floor_media,
                                                account=image_floor_parts)
     finally:
         connections.close_all()
