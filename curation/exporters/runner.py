@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils.text import slugify
 
+from curation.bulk_copy import rows_upsert_by_copy
 from curation.exporters.manifest import MANIFEST_FILE, filter_results_entry, manifest_build
 from curation.exporters.records import SAMPLE_BATCH_SIZE, ExportDataError, record_batches
 from curation.exporters.registry import (
@@ -27,7 +28,6 @@ from curation.models import Export, ExportFile, Sample, Source, Subset
 
 # ExportFile rows are written this many at a time (an LLaVA export has one per image).
 FILE_ROW_BATCH = 1000
-FILE_STAGE_TABLE = "finecurate_export_file_stage"
 HASH_CHUNK = 1024 * 1024
 SLUG_MAX = 80
 
@@ -80,25 +80,15 @@ class ExportFileSink:
         if not self._pending:
             return
         if connection.vendor == "postgresql":
-            # COPY into a staging table, then one upsert: a retried export rewrites the rows it wrote before.
-            # (Arrays as parameters cost more: psycopg quotes every element of every column.)
-            table = ExportFile._meta.db_table
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    f"CREATE TEMP TABLE IF NOT EXISTS {FILE_STAGE_TABLE} "
-                    "(name text, kind text, storage_name text, size bigint, sha256 text) ON COMMIT DELETE ROWS"
-                )
-                with cursor.cursor.copy(f"COPY {FILE_STAGE_TABLE} FROM STDIN") as copy:
-                    for row in self._pending:
-                        copy.write_row(row)
-                cursor.execute(
-                    f"INSERT INTO {table} (export_id, name, kind, storage_name, size, sha256) "  # noqa: S608
-                    f"SELECT %s, name, kind, storage_name, size, sha256 FROM {FILE_STAGE_TABLE} "
-                    "ON CONFLICT (export_id, name) DO UPDATE SET kind = EXCLUDED.kind, "
-                    "storage_name = EXCLUDED.storage_name, size = EXCLUDED.size, sha256 = EXCLUDED.sha256",
-                    [self.export.pk],
-                )
-                cursor.execute(f"TRUNCATE {FILE_STAGE_TABLE}")  # inside an outer transaction the rows would stay
+            # A retried export rewrites the rows it wrote before.
+            rows_upsert_by_copy(
+                table=ExportFile._meta.db_table,
+                columns=(("export_id", "bigint"), ("name", "text"), ("kind", "text"), ("storage_name", "text"),
+                         ("size", "bigint"), ("sha256", "text")),
+                rows=((self.export.pk, *pending) for pending in self._pending),
+                on_conflict="ON CONFLICT (export_id, name) DO UPDATE SET kind = EXCLUDED.kind, "
+                "storage_name = EXCLUDED.storage_name, size = EXCLUDED.size, sha256 = EXCLUDED.sha256",
+            )
         else:
             ExportFile.objects.bulk_create(
                 [ExportFile(export=self.export, name=name, kind=kind, storage_name=storage_name, size=size, sha256=sha256)
