@@ -1,9 +1,11 @@
 """Images checked on the ingest's threads: the same rows, references and reasons as checked one by one; paths
 checked against the roots with fewer system calls give the same answers; plain text rows still told apart."""
 import hashlib
+import io
 import json
 
 import pytest
+from PIL import Image as PILImage
 
 from curation.ingest.records import RecordPreparer
 from curation.models import Image, JobError, SourceRow
@@ -78,9 +80,14 @@ def test_rows_whose_images_are_checked_on_threads_are_those_checked_one_by_one(t
     assert other == rows
 
 
-def test_a_truncated_jpeg_fails_the_scaled_check_and_a_whole_one_passes_with_its_full_size():
-    whole = image_bytes(size=(512, 512), fmt="JPEG")
-    assert image_inspect(data=whole) == ("JPEG", 512, 512)
+@pytest.mark.parametrize("mode", ["RGB", "L", "CMYK"])
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_truncated_jpeg_fails_the_scaled_check_and_a_whole_one_passes_with_its_full_size(mode, progressive):
+    """RGB JPEGs are checked on their luminance only: libjpeg still decodes every component's data."""
+    buffer = io.BytesIO()
+    PILImage.effect_noise((512, 384), 60).convert(mode).save(buffer, format="JPEG", quality=90, progressive=progressive)
+    whole = buffer.getvalue()
+    assert image_inspect(data=whole) == ("JPEG", 512, 384)
     with pytest.raises(ImageRejected, match="corrupt image|not an image"):
         image_inspect(data=whole[: len(whole) // 2])
 
