@@ -35,6 +35,8 @@ from curation.services.paths import PathNotAllowed, RelativePaths
 IMAGE_KEY = "$image"
 # Longer strings are text, never a file name.
 MAX_PATH_CHARS = 1024
+# Images handed to the ingest's threads at a time.
+IMAGE_CHUNK = 16
 # Paths already stored in this ingest, so an image named by many rows is read once.
 PATH_CACHE_SIZE = 4096
 # Karpathy's caption splits (dataset_coco.json, dataset_flickr30k.json) name each image by two fields,
@@ -57,11 +59,33 @@ class RowRejected(ApplicationError, ValueError):
 class ImageTask:
     """One image being checked and written (image_prepare), shared by every row that names the same path or bytes."""
 
-    __slots__ = ("future", "collected")
+    __slots__ = ("function", "kwargs", "image", "error", "chunk", "collected")
 
-    def __init__(self, future: "Future[Image]") -> None:
-        self.future = future
+    def __init__(self, function: Callable[..., Image], kwargs: dict[str, Any]) -> None:
+        self.function, self.kwargs = function, kwargs
+        self.image: Image | None = None
+        self.error: ImageRejected | None = None
+        self.chunk: Future[None] | None = None  # set when handed to the threads; done when its chunk's images are
         self.collected = False  # its Image handed to ImageWork.ready already (it is saved once)
+
+    def run(self) -> None:
+        try:
+            self.image = self.function(**self.kwargs)
+        except ImageRejected as exc:
+            self.error = exc
+        self.kwargs = {}  # the bytes of an image given as bytes are not held longer
+
+    def done(self) -> bool:
+        return self.chunk is not None and self.chunk.done()
+
+
+def _run_chunk(tasks: list[ImageTask]) -> None:
+    for task in tasks:
+        task.run()
+
+
+_DONE: "Future[None]" = Future()  # the chunk of a task run in the calling thread
+_DONE.set_result(None)
 
 
 @dataclass(slots=True)
@@ -93,27 +117,52 @@ class PreparedRow:
 class ImageWork:
     """Checks and writes the images of one ingest: on a pool of threads (decoding, hashing and writing files
     release the GIL, so they run beside the reading of the next rows), or in the calling thread when threads is 0.
-    Images checked wait in `ready` until the rows that use them are written, in the same transaction."""
+    Images go to the threads IMAGE_CHUNK at a time: one hand-over, and one wake-up of whoever waits, per chunk
+    (per image, they cost as much as the smaller images' checks). Images checked wait in `ready` until the rows
+    that use them are written, in the same transaction."""
 
     def __init__(self, *, threads: int) -> None:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="ingest-images") if threads > 0 else None
+        self._queued: list[ImageTask] = []
         self.ready: list[Image] = []
 
     def submit(self, function: Callable[..., Image], /, **kwargs: Any) -> ImageTask:
-        if self._pool is not None:
-            return ImageTask(self._pool.submit(function, **kwargs))
-        future: Future[Image] = Future()
-        try:
-            future.set_result(function(**kwargs))
-        except ImageRejected as exc:
-            future.set_exception(exc)
-        return ImageTask(future)
+        task = ImageTask(function, kwargs)
+        if self._pool is None:
+            task.run()
+            task.chunk = _DONE
+            return task
+        self._queued.append(task)
+        if len(self._queued) >= IMAGE_CHUNK:
+            self.send()
+        return task
+
+    def send(self) -> None:
+        """Hand the images queued to the threads (a caller about to wait for one of them calls this first)."""
+        if self._pool is None or not self._queued:
+            return
+        chunk, self._queued = self._queued, []
+        future = self._pool.submit(_run_chunk, chunk)
+        for task in chunk:
+            task.chunk = future
+
+    def wait(self, task: ImageTask) -> Image:
+        """The task's Image once checked and written; ImageRejected if it is not an image we keep."""
+        if task.chunk is None:
+            self.send()
+        assert task.chunk is not None  # noqa: S101  (send gave every queued task its chunk)
+        task.chunk.result()  # what is not an ImageRejected (a full disk) fails the ingest here
+        if task.error is not None:
+            raise task.error
+        assert task.image is not None  # noqa: S101  (ran without error)
+        return task.image
 
     def take_ready(self) -> list[Image]:
         ready, self.ready = self.ready, []
         return ready
 
     def close(self) -> None:
+        self._queued = []
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -261,7 +310,7 @@ class RecordPreparer:
         for check in checks:
             task = check.task
             try:
-                image = task.future.result()
+                image = self.images.wait(task)
             except ImageRejected as exc:
                 raise check.rejected(exc) from exc
             check.ref[IMAGE_KEY] = image.sha256
@@ -368,9 +417,8 @@ class RecordPreparer:
 
     def _check(self, task: ImageTask, where: str, name: str | None, shas: list[str], sha: str = "") -> dict[str, str]:
         """The reference to the task's image, complete now if it is done and good, else checked at settle()."""
-        future = task.future
-        if future.done() and task.collected and future.exception() is None:
-            sha = future.result().sha256
+        if task.done() and task.collected and task.image is not None:
+            sha = task.image.sha256
             shas.append(sha)
             return image_ref(sha)
         ref = image_ref(sha)

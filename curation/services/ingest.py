@@ -231,7 +231,7 @@ def _settle(run: _Run, *, keep_waiting: int | None = None) -> None:
     while run.waiting:
         record, prepared = run.waiting[0]
         must = keep_waiting is not None and len(run.waiting) > keep_waiting
-        if not must and not all(check.task.future.done() for check in prepared.checks):
+        if not must and not all(check.task.done() for check in prepared.checks):
             break
         run.waiting.popleft()
         try:
