@@ -195,9 +195,10 @@ FINECURATE_DATA_ROOTS = [
 # Images above this many pixels are rejected as decompression bombs.
 FINECURATE_MAX_IMAGE_PIXELS = env_int("FINECURATE_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
 FINECURATE_MAX_IMAGE_BYTES = env_int("FINECURATE_MAX_IMAGE_BYTES", 50 * 1024 * 1024, minimum=1)
-# Threads of one ingest that check and write images while it reads on (0: in the ingest's own thread); twice the
-# cores by default, as much of their time is spent waiting on file creation.
-FINECURATE_INGEST_IMAGE_THREADS = env_int("FINECURATE_INGEST_IMAGE_THREADS", min(8, 2 * (os.cpu_count() or 1)), minimum=0)
+# Threads of one ingest that check and write images while it reads on (0: in the ingest's own thread); one per core
+# by default: on 2 cores, 4 threads were slower than 2 in every run of bench/ingest.py (the GIL is handed round
+# more), while 2 gained 40-60% over none where creating the files was slow.
+FINECURATE_INGEST_IMAGE_THREADS = env_int("FINECURATE_INGEST_IMAGE_THREADS", min(8, os.cpu_count() or 1), minimum=0)
 # Bombs in source files: one record (a line of JSON Lines/CSV, an item of a JSON array) longer than this is
 # rejected unread, and reading a file stops once it has yielded this many (decompressed) bytes.
 FINECURATE_MAX_LINE_BYTES = env_int("FINECURATE_MAX_LINE_BYTES", 64 * 1024 * 1024, minimum=1024)
