@@ -18,6 +18,7 @@ JOIN_GOAL_RATIO of the dict floor's rate, with memory that does not grow with th
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/ingest.py [--quick] [--rows N]
 """
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -162,20 +163,22 @@ def _write_image_samples(folder: Path, count: int) -> Path:
     return path
 
 
-def _disk_settle(media: Path) -> None:
-    """Before a timed run that writes image files: the folder it writes removed, and what earlier runs left in the
-    page cache written out (sync), so that every run of either side starts from the same disk and none pays for
-    the writeback of the run before it."""
-    import shutil
+_MEDIA_RUNS = itertools.count(1)
 
-    shutil.rmtree(media, ignore_errors=True)
+
+def _fresh_media(workdir: Path) -> Path:
+    """A folder no run has written for the next timed run that writes image files, with what earlier runs left in
+    the page cache written out first (sync): every run of either side starts from the same disk, none pays for
+    the writeback of the run before it. Nothing is deleted between runs (the workdir goes at the end): on this
+    machine's disk, every run after a deletion of thousands of folders was slower than the one before."""
     os.sync()
+    return workdir / f"media-{next(_MEDIA_RUNS)}"
 
 
 def _run_image_floor(url: str, path: Path, source_id: int, media: Path,
                      account: dict[str, float] | None = None) -> float:
-    """The same rows COPYed with their image sha256s, the same files written content-addressed (under `media`, which
-    the caller empties), one image row each.
+    """The same rows COPYed with their image sha256s, the same files written content-addressed (under `media`, a
+    folder no run has written), one image row each.
 
     Each image is read once, hashed, its width and height read from its header (Pillow's lazy open, no decoding)
     and written to images/ab/cd/<sha256>.jpg as the service names it; one thread, no check that the image decodes
@@ -468,27 +471,22 @@ def main() -> None:
         image_service_runs: list[float] = []
         image_floor_runs: list[float] = []
         one_thread_runs: list[float] = []
-        service_media, floor_media = workdir / "service-media", workdir / "floor-media"
         for _ in range(args.repeat):
-            _disk_settle(service_media)
-            settings.MEDIA_ROOT = service_media
+            settings.MEDIA_ROOT = _fresh_media(workdir)
             seconds, image_service_rows, image_source_id = _run_service(image_path)
             image_service_runs.append(seconds)
-            _disk_settle(floor_media)
-            image_floor_runs.append(_run_image_floor(bench_url, image_path, image_source_id, floor_media))
+            image_floor_runs.append(_run_image_floor(bench_url, image_path, image_source_id, _fresh_media(workdir)))
             # The floor runs in one thread; the service with its image threads off, for comparison.
-            _disk_settle(service_media)
-            settings.FINECURATE_INGEST_IMAGE_THREADS = 0
+            settings.MEDIA_ROOT, settings.FINECURATE_INGEST_IMAGE_THREADS = _fresh_media(workdir), 0
             one_thread_runs.append(_run_service(image_path)[0])
             settings.FINECURATE_INGEST_IMAGE_THREADS = image_threads
         assert image_service_rows == image_rows, (image_service_rows, image_rows)
         image_service_s, image_floor_s, one_thread_s = min(image_service_runs), min(image_floor_runs), min(one_thread_runs)
         image_service_parts: dict[str, float] = {}
         image_floor_parts: dict[str, float] = {}
-        _disk_settle(service_media)
+        settings.MEDIA_ROOT = _fresh_media(workdir)
         image_service_parts_s = _run_service(image_path, account=image_service_parts)[0]
-        _disk_settle(floor_media)
-        image_floor_parts_s = _run_image_floor(bench_url, image_path, image_source_id, floor_media,
+        image_floor_parts_s = _run_image_floor(bench_url, image_path, image_source_id, _fresh_media(workdir),
                                                account=image_floor_parts)
     finally:
         connections.close_all()
