@@ -57,3 +57,12 @@ def test_malformed_turns_are_an_export_error(turns):
 
 def test_none_in_a_turn_becomes_an_empty_string():
     assert turns_normalise([{"user": None, "assistant": "A."}]) == [{"user": "", "assistant": "A."}]
+
+
+def test_turns_are_read_exactly_even_with_integers_beyond_64_bits():
+    """orjson reads such integers as floats: the record reader takes the standard library's parse for them."""
+    subset = approved_subset_make(samples=1)
+    sample = subset.samples.get()
+    Sample.objects.filter(pk=sample.pk).update(turns=[{"user": 123456789012345678901234567890, "assistant": "é"}])
+    batches = list(sample_batches(Sample.objects.filter(pk=sample.pk), fields=("turns",)))
+    assert batches[0][0]["turns"] == [{"user": 123456789012345678901234567890, "assistant": "é"}]

@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+import simplejpeg
 from PIL import Image as PILImage
 
 from curation.ingest.records import RecordPreparer
@@ -90,6 +91,36 @@ def test_a_truncated_jpeg_fails_the_scaled_check_and_a_whole_one_passes_with_its
     assert image_inspect(data=whole) == ("JPEG", 512, 384)
     with pytest.raises(ImageRejected, match="corrupt image|not an image"):
         image_inspect(data=whole[: len(whole) // 2])
+
+
+def _noise_jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.effect_noise(size, 60).convert("RGB").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def test_a_jpeg_libjpeg_warns_about_is_judged_by_pillow_which_keeps_it():
+    """simplejpeg refuses a JPEG with stray bytes before a marker (a libjpeg warning); Pillow reads it, and keeps
+    its verdict: the fast check never rejects what Pillow accepts."""
+    whole = _noise_jpeg()
+    at = whole.find(b"\xff\xda")
+    stray = whole[:at] + b"\x00\x01\x02" + whole[at:]
+    with pytest.raises(ValueError, match="extraneous bytes"):
+        simplejpeg.decode_jpeg(stray, colorspace="GRAY", strict=True)
+    assert image_inspect(data=stray) == ("JPEG", 64, 48)
+
+
+def test_a_multi_picture_jpeg_is_refused_as_pillow_refuses_it():
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (64, 48)).save(buffer, format="MPO", save_all=True, append_images=[PILImage.new("RGB", (64, 48))])
+    with pytest.raises(ImageRejected, match="format MPO is not accepted"):
+        image_inspect(data=buffer.getvalue())
+
+
+def test_the_jpeg_check_refuses_an_image_over_the_pixel_limit_from_its_header(settings):
+    settings.FINECURATE_MAX_IMAGE_PIXELS = 64 * 48 - 1
+    with pytest.raises(ImageRejected, match="64x48 pixels is over the limit"):
+        image_inspect(data=_noise_jpeg())
 
 
 def test_a_bad_image_given_as_bytes_rejects_its_row_after_the_threads_checked_it(tmp_path):
