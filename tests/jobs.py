@@ -3,8 +3,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from curation.models import Job
+from curation.models import Job, JobAttempt
 from tests.broker import app_queues, queues_purge
+
+# After its job is finished, how long a worker may take to record the end of its attempt (running_job ends the
+# attempt just after it finishes the job); a job cancelled with no worker on it has an attempt nobody ends.
+ATTEMPT_END_SECONDS = 5
 
 
 def job_wait_finished(job: Job, seconds: float = 30) -> Job:
@@ -12,9 +16,16 @@ def job_wait_finished(job: Job, seconds: float = 30) -> Job:
     while time.monotonic() < deadline:
         job.refresh_from_db()
         if job.is_finished:
+            _attempt_end_wait(job)
             return job
         time.sleep(0.1)
     raise AssertionError(f"job {job.pk} still {job.state} after {seconds}s")
+
+
+def _attempt_end_wait(job: Job) -> None:
+    deadline = time.monotonic() + ATTEMPT_END_SECONDS
+    while JobAttempt.objects.filter(job=job, outcome=JobAttempt.Outcome.RUNNING).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @contextmanager
