@@ -98,8 +98,8 @@ def sample_batches(samples: QuerySet[Sample], *, fields: tuple[str, ...], batch_
     """Rows of `samples` as dicts, in id order, `batch_size` at a time (keyset paging: WHERE id > last).
 
     On PostgreSQL "turns" is read as JSON text and parsed by orjson (Django's JSONField decodes each row with the
-    standard library), and with `images` each row carries "images": its (sha256, format, bytes) in position order,
-    aggregated in the same query."""
+    standard library), and with `images` each row carries "image_list": its images in position order as
+    "sha256/format/bytes" strings, aggregated in the same query (_images_listed reads them)."""
     postgres = connection.vendor == "postgresql"
     wanted = list(fields)
     if postgres:

@@ -7,11 +7,10 @@ from curation.bulk_memory import collector_frozen
 def test_what_is_alive_is_frozen_for_the_outermost_step_and_let_go_after():
     assert gc.get_freeze_count() == 0
     with collector_frozen():
-        frozen = gc.get_freeze_count()
-        assert frozen > 0
+        assert gc.get_freeze_count() > 0  # (the count falls as frozen objects die: only > 0 is certain)
         with collector_frozen():
-            assert gc.get_freeze_count() >= frozen
-        assert gc.get_freeze_count() >= frozen  # the inner step ending does not unfreeze the outer one's objects
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0  # the inner step ending does not unfreeze the outer one's objects
     assert gc.get_freeze_count() == 0
 
 
