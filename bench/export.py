@@ -1,6 +1,7 @@
 """Benchmark: export throughput of each format against a plain script writing the same files, and flat memory.
 
-1. Throughput, per format, on a subset of 100k accepted one-image samples (--quick: 10k), each run a fresh
+1. Throughput, per format, on a subset of 100k accepted one-image samples (--quick: 10k), every sample rated by one
+   judge on every axis as the ratings step leaves them (so the rating columns carry values), each run a fresh
    process, against a plain script in this run that reads the same rows with one server-side SQL cursor
    (ratings and images aggregated in the query), reads or links the image files and writes:
    - parquet: the same schema, compression and row groups with pyarrow (pa.Table.from_pylist per row group);
@@ -187,6 +188,31 @@ def _make_subset(name: str, size: int, source, mapping, shas: list[str]) -> int:
             cursor.execute(f"ANALYZE {model._meta.db_table}")
     Subset.objects.filter(pk=subset.pk).update(sample_count=size, status=Subset.Status.APPROVED, approved_at=now)
     return subset.pk
+
+
+def _rate_subset(subset_id: int) -> None:
+    """Every sample of the subset rated by one judge on every axis (its one turn and the minimum), as the ratings
+    step leaves them: the exporter and the floor both read and write the rating columns."""
+    from django.db import connection
+
+    from curation.models import Rating, Sample, SampleRating
+    from curation.models.ratings import RATING_AXES
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Rating._meta.db_table} (sample_id, turn, axis, score, engine, engine_version, reason, "  # noqa: S608
+            "created_at, updated_at) SELECT s.id, 0, a.axis, 1 + (s.row_number + a.n) %% 5, 'bench-judge', '1', '', now(), "
+            f"now() FROM {Sample._meta.db_table} s, unnest(%s::text[]) WITH ORDINALITY a(axis, n) WHERE s.subset_id = %s",
+            [list(RATING_AXES), subset_id],
+        )
+        cursor.execute(
+            f"INSERT INTO {SampleRating._meta.db_table} (sample_id, axis, minimum, engine, engine_version, updated_at) "  # noqa: S608
+            f"SELECT r.sample_id, r.axis, r.score, r.engine, r.engine_version, now() FROM {Rating._meta.db_table} r "
+            f"JOIN {Sample._meta.db_table} s ON s.id = r.sample_id WHERE s.subset_id = %s",
+            [subset_id],
+        )
+        for model in (Rating, SampleRating):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
 
 
 def _plain_rows(subset_id: int, timings: dict[str, float]):
@@ -419,7 +445,9 @@ def main() -> None:
         subset_ids = {
             size: _make_subset(f"bench-{size}", size, source, mapping, shas) for size in sorted({small, large, throughput_size})
         }
-        print(f"data: {len(subset_ids)} subsets made in {time.perf_counter() - t0:.1f}s ({', '.join(f'{s:,}' for s in subset_ids)} samples)", flush=True)
+        for subset_id in subset_ids.values():
+            _rate_subset(subset_id)
+        print(f"data: {len(subset_ids)} subsets made and rated in {time.perf_counter() - t0:.1f}s ({', '.join(f'{s:,}' for s in subset_ids)} samples)", flush=True)
 
         # Every measured run is a fresh process. The image files were just written, so every run reads them from
         # the page cache; the full run alternates two runs of each side and keeps the best of each.
