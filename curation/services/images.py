@@ -240,9 +240,9 @@ def image_read(*, image: Image) -> bytes:
 
 
 def _write_file(image: Image, data: bytes) -> None:
-    # Plain strings and os calls: this runs once per new image of an ingest, where pathlib's objects cost more
-    # than the file system calls they make.
-    target = os.path.join(settings.MEDIA_ROOT, image.storage_name)
+    # Plain strings and os calls below: this runs once per new image of an ingest, where pathlib's objects cost
+    # more than the file system calls they make.
+    target = str(image_file_path(image=image))
     try:
         if os.stat(target).st_size == len(data):
             return
