@@ -4,7 +4,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, QuerySet
 
-from curation.exporters.records import id_array
+from curation.bulk_copy import id_array
 from curation.exporters.registry import Column, ColumnProvider, register_column
 from curation.models import Rating, Sample, SampleRating
 from curation.models.ratings import RATING_AXES

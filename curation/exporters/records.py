@@ -141,12 +141,6 @@ def _json_loads(text: str | None) -> Any:
     return orjson.loads(text)
 
 
-def id_array(ids: list[int]) -> str:
-    """Ids as a PostgreSQL array literal, for `= ANY(%s::bigint[])`: psycopg adapts a list of thousands of ints
-    element by element, which costs more than the query it is for."""
-    return "{" + ",".join(map(str, ids)) + "}"
-
-
 def turns_normalise(turns: Any) -> list[dict[str, str]]:
     """[{user, assistant}] with strings only; anything else in the stored turns is an export error."""
     if not isinstance(turns, list):

@@ -15,11 +15,11 @@ from typing import Any
 import orjson
 from django.db import connection, transaction
 
+from curation.bulk_copy import rows_upsert_by_copy
 from curation.ingest.records import PreparedRow, RowRejected
 from curation.models import Image, Source, SourceRow
 from curation.services.images import image_rows_insert
 
-STAGE_TABLE = "finecurate_ingest_stage"
 COLUMNS = "source_id, row_number, data, image_shas"
 # Rows sent to an open COPY at a time.
 STREAM_CHUNK_ROWS = 256
@@ -177,19 +177,14 @@ class RowWriter:
 
     def _write_buffered(self) -> None:
         block = "".join(self._copy_lines)
-        with connection.cursor() as cursor:
-            if not self.replace:
-                with cursor.cursor.copy(f"COPY {self.table} ({COLUMNS}) FROM STDIN") as copy:
-                    copy.write(block)
-                return
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} "
-                "(source_id bigint, row_number bigint, data jsonb, image_shas jsonb) ON COMMIT DELETE ROWS"
-            )
-            with cursor.cursor.copy(f"COPY {STAGE_TABLE} ({COLUMNS}) FROM STDIN") as copy:
+        if not self.replace:
+            with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {self.table} ({COLUMNS}) FROM STDIN") as copy:
                 copy.write(block)
-            cursor.execute(
-                f"INSERT INTO {self.table} ({COLUMNS}) SELECT {COLUMNS} FROM {STAGE_TABLE} "  # noqa: S608
-                "ON CONFLICT (source_id, row_number) DO UPDATE SET data = EXCLUDED.data, image_shas = EXCLUDED.image_shas"
-            )
-            cursor.execute(f"TRUNCATE {STAGE_TABLE}")
+            return
+        rows_upsert_by_copy(
+            table=self.table,
+            columns=(("source_id", "bigint"), ("row_number", "bigint"), ("data", "jsonb"), ("image_shas", "jsonb")),
+            rows=block,
+            on_conflict="ON CONFLICT (source_id, row_number) DO UPDATE SET data = EXCLUDED.data, "
+            "image_shas = EXCLUDED.image_shas",
+        )
